@@ -1,0 +1,67 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import pino from "pino";
+import { loadGrammar } from "./nlu/load-intents.js";
+import { IntentMatcher } from "./nlu/matcher.js";
+import { openDatabase } from "./shop/db.js";
+import { SqlShop } from "./shop/sql-shop.js";
+import { Session, type TurnTrace } from "./dialogue/session.js";
+import { ConfigError, type Config } from "./config.js";
+import type { Locale } from "./shop/types.js";
+
+/** The assembled pipeline: intent files, the shop and its store, and the turn log. */
+export interface Assistant {
+  config: Config;
+  shop: SqlShop;
+  matcher(locale?: Locale): IntentMatcher;
+  session(opts?: { locale?: Locale; onTurn?: (t: TurnTrace) => void }): Session;
+  close(): Promise<void>;
+}
+
+export async function openShop(config: Config): Promise<SqlShop> {
+  try {
+    return await SqlShop.open(await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (config.databaseUrl && /ECONNREFUSED|ENOTFOUND|password|does not exist|ETIMEDOUT/.test(`${err.code} ${err.message}`)) {
+      throw new ConfigError(`cannot use the database in DATABASE_URL (${err.code ?? err.message}): start PostgreSQL or unset DATABASE_URL to use the embedded SQLite store`);
+    }
+    if (err.code === "SQLITE_CANTOPEN" || err.code === "EACCES") {
+      throw new ConfigError(`cannot open the shop data in ${config.dataDir} (${err.code}): choose a writable folder with --data or TALKCART_DATA`);
+    }
+    throw e;
+  }
+}
+
+export async function openAssistant(config: Config): Promise<Assistant> {
+  const shop = await openShop(config);
+  const matchers = new Map<Locale, IntentMatcher>();
+  const matcher = (locale: Locale = config.locale) => {
+    if (!matchers.has(locale)) matchers.set(locale, new IntentMatcher(loadGrammar(config.intentsDir, locale), shop.index.scorer(locale)));
+    return matchers.get(locale)!;
+  };
+  matcher(); // load (and validate) the intent files up front, so a broken file is reported before the first turn
+
+  mkdirSync(config.dataDir, { recursive: true });
+  // One JSON line per turn in data/turns.log; --trace mirrors it to stderr.
+  const streams: pino.StreamEntry[] = [{ stream: pino.destination({ dest: join(config.dataDir, "turns.log"), sync: true, mkdir: true }) }];
+  if (config.trace) streams.push({ stream: process.stderr });
+  const log = pino({ base: null, messageKey: "event" }, pino.multistream(streams));
+
+  return {
+    config,
+    shop,
+    matcher,
+    session: (opts = {}) => {
+      const locale = opts.locale ?? config.locale;
+      return new Session({
+        matcher: matcher(locale), shop, shopperId: config.shopperId, locale,
+        onTurn: (t) => {
+          log.info({ turn: t }, "turn");
+          opts.onTurn?.(t);
+        },
+      });
+    },
+    close: () => shop.close(),
+  };
+}

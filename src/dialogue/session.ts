@@ -1,0 +1,144 @@
+import { createActor, waitFor, type Actor, type AnyActorRef } from "xstate";
+import type { IntentMatcher, Parse } from "../nlu/matcher.js";
+import type { Locale, Shop } from "../shop/types.js";
+import { renderReply, type Reply } from "../voice/reply.js";
+import { createDialogueMachine, DEFAULT_TIMING, type DialogueMachine, type DialogueTiming } from "./machine.js";
+import { redactPin } from "./redact.js";
+
+export interface ShopCall {
+  method: string;
+  ms: number;
+  ok: boolean;
+}
+
+/** Everything one turn did: what the per-turn log line and `--trace` show. PIN digits are redacted. */
+export interface TurnTrace {
+  input: string;
+  locale: Locale;
+  intent: string | null;
+  slots: Record<string, unknown>;
+  score: number | null;
+  stateBefore: string;
+  stateAfter: string;
+  shopCalls: ShopCall[];
+  reply: string;
+  replyKey: string;
+  ms: number;
+  ended: boolean;
+}
+
+export interface SessionOptions {
+  matcher: IntentMatcher;
+  shop: Shop;
+  shopperId: string;
+  locale: Locale;
+  timing?: DialogueTiming;
+  /** For tests: xstate's SimulatedClock drives the delays (timeouts) instead of real time. */
+  clock?: { setTimeout: (fn: (...a: unknown[]) => void, ms: number) => unknown; clearTimeout: (id: unknown) => void };
+  onTurn?: (trace: TurnTrace) => void;
+}
+
+/** One conversation: text in, reply text out, per turn. Voice input and output plug in around it. */
+export class Session {
+  private readonly actor: Actor<DialogueMachine>;
+  private readonly calls: ShopCall[] = [];
+  private readonly categoryName: (id: string) => string;
+
+  constructor(private readonly opts: SessionOptions) {
+    const shop = recordCalls(opts.shop, this.calls);
+    const machine = createDialogueMachine({ shop, shopperId: opts.shopperId, locale: opts.locale }, opts.timing ?? DEFAULT_TIMING);
+    this.actor = createActor(machine, opts.clock ? { clock: opts.clock as never } : {});
+    this.actor.start();
+    const names = new Map(opts.shop.categories().map((c) => [c.id, c.name[opts.locale] ?? c.id]));
+    this.categoryName = (id) => names.get(id) ?? id;
+  }
+
+  get state(): string {
+    return stateName(this.actor.getSnapshot().value);
+  }
+
+  get ended(): boolean {
+    const snap = this.actor.getSnapshot();
+    return snap.matches({ dialog: "ended" }) || snap.matches({ session: "timedOut" });
+  }
+
+  /** The dialogue machine, for tests that inspect context. */
+  get machineActor(): AnyActorRef {
+    return this.actor;
+  }
+
+  parse(text: string) {
+    return this.opts.matcher.parse(text);
+  }
+
+  /** One typed or transcribed utterance. An empty one counts as no input. */
+  async turn(text: string): Promise<TurnTrace> {
+    if (text.trim() === "") return this.send({ type: "NO_INPUT" }, text, null);
+    const result = this.opts.matcher.parse(text);
+    return this.send({ type: "UTTERANCE", parse: result.best }, text, result.best);
+  }
+
+  async noInput(): Promise<TurnTrace> {
+    return this.send({ type: "NO_INPUT" }, "", null);
+  }
+
+  private async send(event: { type: "UTTERANCE"; parse: Parse | null } | { type: "NO_INPUT" }, text: string, parse: Parse | null): Promise<TurnTrace> {
+    const started = performance.now();
+    const stateBefore = this.state;
+    this.calls.length = 0;
+    if (this.ended) return this.trace(text, parse, stateBefore, { key: "session_ended" }, started);
+    this.actor.send(event);
+    const snap = await waitFor(this.actor, (s) => !s.hasTag("busy"), { timeout: Infinity });
+    return this.trace(text, parse, stateBefore, snap.context.reply ?? { key: "cannot_do" }, started);
+  }
+
+  private trace(text: string, parse: Parse | null, stateBefore: string, reply: Reply, started: number): TurnTrace {
+    const pinTurn = parse?.intent === "ProvidePin" || stateBefore === "askingPin";
+    const trace: TurnTrace = {
+      input: pinTurn ? redactPin(text, this.opts.matcher.grammar) : text,
+      locale: this.opts.locale,
+      intent: parse?.intent ?? null,
+      slots: parse ? { ...parse.slots, ...(parse.slots.pin !== undefined ? { pin: "****" } : {}) } : {},
+      score: parse ? Math.round(parse.score * 1000) / 1000 : null,
+      stateBefore,
+      stateAfter: this.state,
+      shopCalls: [...this.calls],
+      reply: renderReply(reply, this.opts.matcher.grammar.responses, this.opts.locale, this.categoryName),
+      replyKey: reply.key,
+      ms: Math.round((performance.now() - started) * 10) / 10,
+      ended: this.ended,
+    };
+    this.opts.onTurn?.(trace);
+    return trace;
+  }
+
+  stop(): void {
+    this.actor.stop();
+  }
+}
+
+function stateName(value: unknown): string {
+  const dialog = (value as { dialog?: unknown }).dialog;
+  return typeof dialog === "string" ? dialog : JSON.stringify(dialog);
+}
+
+/** Wraps the shop so every call of a turn is timed for the trace. */
+function recordCalls(shop: Shop, calls: ShopCall[]): Shop {
+  return new Proxy(shop, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof value !== "function" || prop === "categories") return value;
+      return async (...args: unknown[]) => {
+        const t = performance.now();
+        try {
+          const result = await value.apply(target, args);
+          calls.push({ method: String(prop), ms: Math.round((performance.now() - t) * 10) / 10, ok: true });
+          return result;
+        } catch (e) {
+          calls.push({ method: String(prop), ms: Math.round((performance.now() - t) * 10) / 10, ok: false });
+          throw e;
+        }
+      };
+    },
+  });
+}

@@ -1,0 +1,36 @@
+import type { Slots } from "../nlu/grammar.js";
+import type { Reply } from "../voice/reply.js";
+import type { Locale, Shop } from "../shop/types.js";
+
+/** A request the dialogue hands to the shop-facing handlers: an intent, its slots, and what context resolved. */
+export interface Request {
+  intent: string;
+  slots: Slots;
+  /** Set when the dialogue already knows the product (a chosen option, an accepted substitute). */
+  productId?: string;
+}
+
+/** A list the shopper was asked to pick from, and what the pick is for. */
+export interface Options {
+  productIds: string[];
+  purpose: "AddToCart" | "ProductPrice" | "AddToWishlist" | "RemoveFromCart" | "Reorder";
+  quantity?: number;
+}
+
+/** The dialogue states a handler can lead to. */
+export type Step = "ready" | "choosing" | "askingQuantity" | "offeringAlternative" | "confirmingCheckout";
+
+export interface Outcome {
+  reply: Reply;
+  next: Step;
+  lastProductId?: string;
+  options?: Options;
+  /** For askingQuantity: the product waiting for a number. For offeringAlternative: what "yes" adds. */
+  pending?: { productId: string; quantity?: number; intent: "AddToCart" | "SetQuantity" };
+}
+
+export interface HandlerDeps {
+  shop: Shop;
+  shopperId: string;
+  locale: Locale;
+}

@@ -1,0 +1,37 @@
+import type { TemplateNode } from "./template.js";
+
+/** A slot's value: list outputs and numbers are canonical; catalog slots keep the spoken words. */
+export type SlotValue = string | number;
+export type Slots = Record<string, SlotValue>;
+
+export type ListDef =
+  | { kind: "values"; values: { node: TemplateNode; out: SlotValue }[] }
+  | { kind: "range"; from: number; to: number }
+  | { kind: "digits"; min: number; max: number }
+  | { kind: "catalog" };
+
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+export interface Sentence {
+  intent: string;
+  text: string;
+  node: TemplateNode;
+  fixedSlots: Slots;
+  source: SourceRef;
+}
+
+/** One locale's compiled intent files. */
+export interface Grammar {
+  locale: string;
+  dir: string;
+  intents: string[];
+  sentences: Sentence[];
+  lists: Record<string, ListDef>;
+  rules: Record<string, TemplateNode>;
+  numbers: { node: TemplateNode; value: number }[];
+  skipWords: string[][];
+  responses: Record<string, string[]>;
+}

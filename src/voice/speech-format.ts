@@ -1,0 +1,57 @@
+import { toCardinal as enCardinal } from "n2words/en-IE";
+import { toCardinal as deCardinal } from "n2words/de-DE";
+import type { Locale, Product } from "../shop/types.js";
+
+/** Numbers, money, quantities and lists written the way they are spoken, per locale. */
+const cardinal: Record<Locale, (n: number) => string> = { en: enCardinal, de: deCardinal };
+
+export function spokenNumber(n: number, locale: Locale): string {
+  return cardinal[locale](n);
+}
+
+/** 998 -> "nine euros ninety-eight" / "neun Euro achtundneunzig"; 50 -> "fifty cents". */
+export function spokenMoney(cents: number, locale: Locale): string {
+  const euros = Math.floor(cents / 100);
+  const rest = cents % 100;
+  const say = cardinal[locale];
+  if (locale === "de") {
+    if (euros === 0) return `${say(rest)} Cent`;
+    const e = `${euros === 1 ? "ein" : say(euros)} Euro`;
+    return rest ? `${e} ${say(rest)}` : e;
+  }
+  if (euros === 0) return `${say(rest)} ${rest === 1 ? "cent" : "cents"}`;
+  const e = `${say(euros)} ${euros === 1 ? "euro" : "euros"}`;
+  return rest ? `${e} ${say(rest)}` : e;
+}
+
+/** The product's name with its variant, as a shopper would say it: "Lavazza Crema, 1 kg". */
+export function productName(p: Product): string {
+  const variant = Object.values(p.variant).join(", ");
+  return variant ? `${p.name} (${variant})` : p.name;
+}
+
+/** "two packs of Lavazza Crema" / "zwei Packungen Lavazza Crema"; one piece is just "one LEGO ...". */
+export function spokenCount(n: number, p: Product, locale: Locale): string {
+  const [singular, plural] = p.unit[locale] ?? p.unit.en ?? ["piece", "pieces"];
+  const isPiece = singular === "piece" || singular === "Stück";
+  const count = locale === "de" && n === 1 ? (isPiece ? "ein" : germanOne(singular)) : spokenNumber(n, locale);
+  if (isPiece) return locale === "de" ? `${n === 1 ? "ein" : count} ${productName(p)}` : `${count} ${productName(p)}`;
+  const unit = n === 1 ? singular : plural;
+  return locale === "de" ? `${count} ${unit} ${productName(p)}` : `${count} ${unit} of ${productName(p)}`;
+}
+
+function germanOne(unit: string): string {
+  // Feminine units (Packung, Flasche, Dose, Tüte, Schachtel) take "eine".
+  return /(ung|e|el)$/.test(unit) ? "eine" : "ein";
+}
+
+/** "A, B or C" / "A, B oder C". */
+export function spokenList(items: string[], locale: Locale, joiner: "and" | "or"): string {
+  const word = locale === "de" ? (joiner === "and" ? "und" : "oder") : joiner;
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} ${word} ${items[items.length - 1]}`;
+}
+
+export function spokenDate(iso: string, locale: Locale): string {
+  return new Date(iso).toLocaleDateString(locale === "de" ? "de-DE" : "en-GB", { day: "numeric", month: "long", timeZone: "UTC" });
+}

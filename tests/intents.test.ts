@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { loadGrammar } from "../src/nlu/load-intents.js";
+import type { IntentMatcher } from "../src/nlu/matcher.js";
+import type { Locale } from "../src/shop/types.js";
+import { INTENTS_DIR, cleanupShops, freshDemoShop, matcherFor } from "./helpers/demo-shop.js";
+
+/** The sentence tests kept beside the intent data (intents/<locale>/tests/*.yaml), hassil style. */
+interface TestBlock { sentences: string[]; intent: { name: string; slots?: Record<string, unknown> } | null }
+
+const LOCALES: Locale[] = ["en", "de"];
+const matchers = new Map<Locale, IntentMatcher>();
+
+beforeAll(async () => {
+  const shop = await freshDemoShop();
+  for (const l of LOCALES) matchers.set(l, matcherFor(l, shop));
+  await shop.close();
+});
+afterAll(cleanupShops);
+
+describe.each(LOCALES)("intent files (%s)", (locale) => {
+  const testDir = join(INTENTS_DIR, locale, "tests");
+  const files = existsSync(testDir) ? readdirSync(testDir).filter((f) => f.endsWith(".yaml")).sort() : [];
+
+  it("has templates and tests for every intent, the same intents as English", () => {
+    const grammar = loadGrammar(INTENTS_DIR, locale);
+    const english = loadGrammar(INTENTS_DIR, "en");
+    expect([...grammar.intents].sort()).toEqual([...english.intents].sort());
+    for (const intent of grammar.intents) {
+      expect(files, `intents/${locale}/tests/${intent}.yaml`).toContain(`${intent}.yaml`);
+    }
+  });
+
+  for (const file of files) {
+    const { tests } = parseYaml(readFileSync(join(testDir, file), "utf8")) as { tests: TestBlock[] };
+    describe(file, () => {
+      for (const block of tests) {
+        for (const sentence of block.sentences) {
+          it(`"${sentence}" -> ${block.intent?.name ?? "no intent"}`, () => {
+            const best = matchers.get(locale)!.parse(sentence).best;
+            if (block.intent === null) {
+              expect(best, `matched ${best?.intent} (${best?.sentence.source.file}:${best?.sentence.source.line})`).toBeNull();
+              return;
+            }
+            expect(best?.intent).toBe(block.intent.name);
+            const expected = block.intent.slots;
+            if (expected && Object.keys(expected).length === 0) {
+              expect(Object.keys(best!.slots).filter((k) => k !== "unit")).toEqual([]);
+            }
+            for (const [slot, value] of Object.entries(expected ?? {})) {
+              expect(String(best!.slots[slot]), `slot ${slot}`).toBe(String(value));
+            }
+          });
+        }
+      }
+    });
+  }
+});
