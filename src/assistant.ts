@@ -26,7 +26,7 @@ export async function openShop(config: Config): Promise<SqlShop> {
     if (config.databaseUrl && /ECONNREFUSED|ENOTFOUND|password|does not exist|ETIMEDOUT/.test(`${err.code} ${err.message}`)) {
       throw new ConfigError(`cannot use the database in DATABASE_URL (${err.code ?? err.message}): start PostgreSQL or unset DATABASE_URL to use the embedded SQLite store`);
     }
-    if (err.code === "SQLITE_CANTOPEN" || err.code === "EACCES") {
+    if (["SQLITE_CANTOPEN", "EACCES", "EEXIST", "ENOTDIR", "EROFS", "EPERM"].includes(err.code ?? "")) {
       throw new ConfigError(`cannot open the shop data in ${config.dataDir} (${err.code}): choose a writable folder with --data or TALKCART_DATA`);
     }
     throw e;

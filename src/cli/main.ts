@@ -1,4 +1,4 @@
-import { createInterface } from "node:readline/promises";
+import { createInterface } from "node:readline";
 import { Command, Option } from "commander";
 import { loadConfig, ConfigError, type Config } from "../config.js";
 import { openAssistant, openShop } from "../assistant.js";
@@ -38,17 +38,15 @@ async function chat(cmd: Command) {
     console.log(VOICE_HINT);
     console.log(`Shopping as '${assistant.config.shopperId}' (demo PIN ${DEMO_PIN}). Type what you would say; an empty line is silence; Ctrl-D quits.`);
   }
-  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  // Lines are read as a stream (not rl.question), so piped input is never dropped between prompts.
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY, prompt: json ? "" : "you> " });
   try {
-    while (!session.ended) {
-      let line: string;
-      try {
-        line = await rl.question(json ? "" : "you> ");
-      } catch {
-        break; // input closed
-      }
+    rl.prompt();
+    for await (const line of rl) {
       const t = await session.turn(line);
-      console.log(json ? JSON.stringify(t) : `talkcart> ${t.reply}`);
+      console.log(json ? JSON.stringify(t) : `${process.stdin.isTTY ? "" : `${line}\n`}talkcart> ${t.reply}`);
+      if (session.ended) break;
+      rl.prompt();
     }
   } finally {
     rl.close();

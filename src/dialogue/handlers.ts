@@ -42,7 +42,7 @@ async function resolveProduct(deps: HandlerDeps, req: Request, lastProductId: st
     const quantity = asNumber(req.slots.quantity);
     return {
       kind: "outcome",
-      outcome: { reply: say("which_variant", { product: { product: variants[0] }, variants: { phrases: variants.map(variantLabel), joiner: "or" } }), next: "choosing", options: { productIds: variants.map((v) => v.id), purpose, quantity } },
+      outcome: { reply: say("which_variant", { product: variants[0].name, variants: { phrases: variants.map(variantLabel), joiner: "or" } }), next: "choosing", options: { productIds: variants.map((v) => v.id), purpose, quantity } },
     };
   }
   const choices = firstOfEachFamily(hits).slice(0, 3);
@@ -160,7 +160,9 @@ async function removeFromCart(deps: HandlerDeps, req: Request, last?: string): P
 async function setQuantity(deps: HandlerDeps, req: Request, last?: string): Promise<Outcome> {
   const quantity = asNumber(req.slots.quantity);
   if (quantity === undefined) return done(say("how_many_generic"));
-  const { product, outcome } = await cartLineFor(deps, req, last);
+  // A product the dialogue already settled on (an accepted offer) need not be in the cart yet.
+  const known = req.productId ? await deps.shop.product(req.productId) : null;
+  const { product, outcome } = known ? { product: known, outcome: undefined } : await cartLineFor(deps, req, last);
   if (outcome) return outcome;
   if (!product) return done(say("which_product"));
   try {
@@ -184,7 +186,9 @@ function cartItems(cart: Cart): { lines: Cart["lines"] } {
 
 async function search(deps: HandlerDeps, req: Request): Promise<Outcome> {
   const query = String(req.slots.product ?? "");
-  const hits = firstOfEachFamily(await deps.shop.search(query, deps.locale, 12));
+  // Offer what can be bought now first; sold-out matches still count as "we have it" only if nothing else does.
+  const found = firstOfEachFamily(await deps.shop.search(query, deps.locale, 12));
+  const hits = [...found.filter((p) => p.stock > 0), ...found.filter((p) => p.stock === 0)];
   if (hits.length === 0) return done(say("not_found", { query }));
   const choices = hits.slice(0, 3);
   return {
@@ -232,19 +236,23 @@ async function reorder(deps: HandlerDeps, req: Request, last?: string): Promise<
   const history = await deps.shop.orders(deps.shopperId, 50);
   if (history.length === 0) return done(say("no_orders", { order: 0 }));
   if (req.slots.scope === "order" || (req.slots.product === undefined && !req.productId)) {
-    const added: Product[] = [];
+    const added: { product: Product; quantity: number }[] = [];
     const missing: Product[] = [];
     for (const line of history[0].lines) {
-      const product = await deps.shop.product(line.product.id);
-      if (!product || product.stock < line.quantity) { if (product) missing.push(product); continue; }
-      await deps.shop.addToCart(deps.shopperId, product.id, line.quantity);
-      added.push(product);
+      try {
+        await deps.shop.addToCart(deps.shopperId, line.product.id, line.quantity);
+        added.push({ product: line.product, quantity: line.quantity });
+      } catch (e) {
+        // Sold out, or the cart already holds what is left: say so, add the rest.
+        if (!(e instanceof ShopError && (e.code === "out-of-stock" || e.code === "unknown-product"))) throw e;
+        missing.push(line.product);
+      }
     }
     const cart = await deps.shop.cart(deps.shopperId);
     if (added.length === 0) return done(say("reorder_none_available"));
     return done(say(missing.length ? "reordered_some" : "reordered", {
-      count: added.length, missing: { products: missing, joiner: "and" }, total: { money: cart.total },
-    }), { lastProductId: added[added.length - 1].id });
+      items: { lines: added }, missing: { products: missing, joiner: "and" }, total: { money: cart.total },
+    }), { lastProductId: added[added.length - 1].product.id });
   }
   // "buy my usual coffee again": the matching product this shopper bought most, in the quantity of last time.
   const found = await resolveProduct(deps, req, last, "Reorder");

@@ -65,6 +65,11 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
       tooManyMisses: ({ context }) => context.noMatch + 1 >= MAX_REPROMPTS,
       tooManySilences: ({ context }) => context.noInput + 1 >= MAX_REPROMPTS,
       isYes: intentIs("Yes"),
+      // "yes, add it" / "add it" answer an offer as well as a plain yes.
+      acceptsOffer: ({ event }) => {
+        const p = parsed(event);
+        return !!p && (p.intent === "Yes" || (p.intent === "AddToCart" && p.slots.product_ref === "last" && p.slots.product === undefined));
+      },
       isNo: intentIs("No"),
       isStop: intentIs("Stop"),
       isCancel: intentIs("Cancel"),
@@ -187,7 +192,7 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
           offeringAlternative: {
             on: {
               UTTERANCE: [
-                { guard: "isYes", target: "working", actions: ["heard", "takePending"] },
+                { guard: "acceptsOffer", target: "working", actions: ["heard", "takePending"] },
                 { guard: "isNo", target: "ready", actions: ["heard", "forgetTopic", say("okay_anything_else")] },
               ],
             },
@@ -208,6 +213,7 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
             on: {
               UTTERANCE: [
                 { guard: "isPin", target: "verifyingPin", actions: ["heard", assign({ pin: ({ event }) => String(parsed(event)!.slots.pin) })] },
+                { guard: "isYes", actions: ["heard", say("ask_pin")] },
                 { guard: "isNo", target: "ready", actions: ["heard", "forgetTopic", say("order_not_placed")] },
               ],
             },

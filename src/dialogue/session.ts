@@ -27,6 +27,9 @@ export interface TurnTrace {
   ended: boolean;
 }
 
+/** xstate's clock shape (not exported by name): real timers by default, SimulatedClock in tests. */
+export type Clock = NonNullable<Parameters<typeof createActor>[1]>["clock"];
+
 export interface SessionOptions {
   matcher: IntentMatcher;
   shop: Shop;
@@ -34,7 +37,7 @@ export interface SessionOptions {
   locale: Locale;
   timing?: DialogueTiming;
   /** For tests: xstate's SimulatedClock drives the delays (timeouts) instead of real time. */
-  clock?: { setTimeout: (fn: (...a: unknown[]) => void, ms: number) => unknown; clearTimeout: (id: unknown) => void };
+  clock?: Clock;
   onTurn?: (trace: TurnTrace) => void;
 }
 
@@ -42,15 +45,15 @@ export interface SessionOptions {
 export class Session {
   private readonly actor: Actor<DialogueMachine>;
   private readonly calls: ShopCall[] = [];
-  private readonly categoryName: (id: string) => string;
+  private readonly categoryName: (id: string, plural: boolean) => string;
 
   constructor(private readonly opts: SessionOptions) {
     const shop = recordCalls(opts.shop, this.calls);
     const machine = createDialogueMachine({ shop, shopperId: opts.shopperId, locale: opts.locale }, opts.timing ?? DEFAULT_TIMING);
-    this.actor = createActor(machine, opts.clock ? { clock: opts.clock as never } : {});
+    this.actor = createActor(machine, opts.clock ? { clock: opts.clock } : {});
     this.actor.start();
-    const names = new Map(opts.shop.categories().map((c) => [c.id, c.name[opts.locale] ?? c.id]));
-    this.categoryName = (id) => names.get(id) ?? id;
+    const categories = new Map(opts.shop.categories().map((c) => [c.id, c]));
+    this.categoryName = (id, plural) => (plural ? categories.get(id)?.plural : categories.get(id)?.name)?.[opts.locale] ?? id;
   }
 
   get state(): string {
@@ -73,17 +76,17 @@ export class Session {
 
   /** One typed or transcribed utterance. An empty one counts as no input. */
   async turn(text: string): Promise<TurnTrace> {
-    if (text.trim() === "") return this.send({ type: "NO_INPUT" }, text, null);
+    const started = performance.now();
+    if (text.trim() === "") return this.send({ type: "NO_INPUT" }, text, null, started);
     const result = this.opts.matcher.parse(text);
-    return this.send({ type: "UTTERANCE", parse: result.best }, text, result.best);
+    return this.send({ type: "UTTERANCE", parse: result.best }, text, result.best, started);
   }
 
   async noInput(): Promise<TurnTrace> {
-    return this.send({ type: "NO_INPUT" }, "", null);
+    return this.send({ type: "NO_INPUT" }, "", null, performance.now());
   }
 
-  private async send(event: { type: "UTTERANCE"; parse: Parse | null } | { type: "NO_INPUT" }, text: string, parse: Parse | null): Promise<TurnTrace> {
-    const started = performance.now();
+  private async send(event: { type: "UTTERANCE"; parse: Parse | null } | { type: "NO_INPUT" }, text: string, parse: Parse | null, started: number): Promise<TurnTrace> {
     const stateBefore = this.state;
     this.calls.length = 0;
     if (this.ended) return this.trace(text, parse, stateBefore, { key: "session_ended" }, started);

@@ -62,6 +62,14 @@ export class SqlShop implements Shop {
     await seedDemoShop(database.db);
   }
 
+  private lastStamp = 0;
+
+  /** A strictly increasing time stamp: lines added in the same millisecond keep their order. */
+  private stamp(): number {
+    this.lastStamp = Math.max(this.now(), this.lastStamp + 1);
+    return this.lastStamp;
+  }
+
   get engine() { return this.database.engine; }
 
   categories(): Category[] {
@@ -116,7 +124,7 @@ export class SqlShop implements Shop {
       throw new ShopError("out-of-stock", `only ${product.stock} of ${product.name} in stock`, { productId, available: product.stock, requested: quantity });
     }
     await this.database.db.insertInto("cart_lines")
-      .values({ shopper_id: shopperId, product_id: productId, quantity, added_at: this.now() })
+      .values({ shopper_id: shopperId, product_id: productId, quantity, added_at: this.stamp() })
       .onConflict((oc) => oc.columns(["shopper_id", "product_id"]).doUpdateSet({ quantity }))
       .execute();
     return this.cart(shopperId);
@@ -219,7 +227,7 @@ export class SqlShop implements Shop {
   }
 
   async addToWishlist(shopperId: string, productId: string): Promise<Product[]> {
-    await this.database.db.insertInto("wishlist").values({ shopper_id: shopperId, product_id: productId, added_at: this.now() })
+    await this.database.db.insertInto("wishlist").values({ shopper_id: shopperId, product_id: productId, added_at: this.stamp() })
       .onConflict((oc) => oc.columns(["shopper_id", "product_id"]).doNothing()).execute();
     return this.wishlist(shopperId);
   }

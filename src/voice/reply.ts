@@ -24,7 +24,7 @@ export type Responses = Record<string, string[]>;
 export class MissingResponseError extends Error {}
 
 /** Puts a reply into words with the locale's responses.yaml. */
-export function renderReply(reply: Reply, responses: Responses, locale: Locale, categoryName: (id: string) => string): string {
+export function renderReply(reply: Reply, responses: Responses, locale: Locale, categoryName: (id: string, plural: boolean) => string): string {
   const text = pick(responses, reply.key, locale);
   const spoken = text.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = reply.vars?.[name];
@@ -49,7 +49,8 @@ export function renderReply(reply: Reply, responses: Responses, locale: Locale, 
     if ("phrases" in v) return spokenList(v.phrases, locale, v.joiner);
     if ("reasons" in v) {
       return spokenList(v.reasons.map((r) => pick(responses, `reason_${r}`, locale)
-        .replace("{category}", categoryName(v.product.category)).replace("{brand}", v.product.brand)), locale, "and");
+        .replace("{category}", categoryName(v.product.category, false)).replace("{categories}", categoryName(v.product.category, true))
+        .replace("{brand}", v.product.brand)), locale, "and");
     }
     if ("product" in v) return productName(v.product);
     return spokenDate(v.date, locale);

@@ -35,9 +35,18 @@ export function spokenCount(n: number, p: Product, locale: Locale): string {
   const [singular, plural] = p.unit[locale] ?? p.unit.en ?? ["piece", "pieces"];
   const isPiece = singular === "piece" || singular === "Stück";
   const count = locale === "de" && n === 1 ? (isPiece ? "ein" : germanOne(singular)) : spokenNumber(n, locale);
-  if (isPiece) return locale === "de" ? `${n === 1 ? "ein" : count} ${productName(p)}` : `${count} ${productName(p)}`;
+  if (isPiece) {
+    if (locale === "de") return `${n === 1 ? "ein" : count} ${productName(p)}`;
+    return n === 1 ? `${count} ${productName(p)}` : `${count} ${productName({ ...p, name: pluralEnglish(p.name) })}`;
+  }
   const unit = n === 1 ? singular : plural;
   return locale === "de" ? `${count} ${unit} ${productName(p)}` : `${count} ${unit} of ${productName(p)}`;
+}
+
+/** "two LEGO City Fire Stations": the last word of an English name takes the plural. */
+function pluralEnglish(name: string): string {
+  return name.replace(/([A-Za-z]+)$/, (w) =>
+    /(s|x|z|ch|sh)$/i.test(w) ? `${w}es` : /[^aeiou]y$/i.test(w) ? `${w.slice(0, -1)}ies` : /(ar|ol|al)f$/i.test(w) ? `${w.slice(0, -1)}ves` : `${w}s`);
 }
 
 function germanOne(unit: string): string {
