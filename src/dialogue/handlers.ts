@@ -25,14 +25,19 @@ async function resolveProduct(deps: HandlerDeps, req: Request, lastProductId: st
   }
   const query = req.slots.product === undefined ? undefined : String(req.slots.product);
   if (!query) return { kind: "outcome", outcome: done(say("which_product")) };
-  const hits = await shop.search(query, locale, 12);
+  let hits = await shop.search(query, locale, 12);
   if (hits.length === 0) return { kind: "outcome", outcome: done(say("not_found", { query })) };
 
   // The shopper's usual product among the matches settles "coffee" without a question.
   const counts = await shop.purchaseCounts(deps.shopperId);
-  const usual = hits.filter((p) => (counts.get(p.id) ?? 0) >= 2).sort((a, b) => counts.get(b.id)! - counts.get(a.id)!)[0];
+  // Only when the words fit it: "coffee" may mean the usual Lavazza Crema, "lavazza espresso" may not.
+  const usual = hits.filter((p) => (counts.get(p.id) ?? 0) >= 2 && deps.catalog.covers(p.id, query, locale))
+    .sort((a, b) => counts.get(b.id)! - counts.get(a.id)!)[0];
   if (usual && purpose !== "RemoveFromCart") return { kind: "product", product: usual, usual: true };
 
+  // If the words fully describe the products of just one family ("lavazza espresso italiano"), the looser matches are noise.
+  const described = hits.filter((p) => deps.catalog.covers(p.id, query, locale));
+  if (new Set(described.map((p) => p.family)).size === 1) hits = described;
   const families = [...new Set(hits.map((p) => p.family))];
   if (families.length === 1) {
     const variants = hits.filter((p) => p.family === families[0]);
@@ -42,7 +47,7 @@ async function resolveProduct(deps: HandlerDeps, req: Request, lastProductId: st
     const quantity = asNumber(req.slots.quantity);
     return {
       kind: "outcome",
-      outcome: { reply: say("which_variant", { product: variants[0].name, variants: { phrases: variants.map(variantLabel), joiner: "or" } }), next: "choosing", options: { productIds: variants.map((v) => v.id), purpose, quantity } },
+      outcome: { reply: say("which_variant", { product: { family: variants[0] }, variants: { variants } }), next: "choosing", options: { productIds: variants.map((v) => v.id), purpose, quantity } },
     };
   }
   const choices = firstOfEachFamily(hits).slice(0, 3);
@@ -54,10 +59,6 @@ async function resolveProduct(deps: HandlerDeps, req: Request, lastProductId: st
       options: { productIds: choices.map((p) => p.id), purpose, quantity: asNumber(req.slots.quantity) },
     },
   };
-}
-
-function variantLabel(p: Product): string {
-  return Object.values(p.variant).join(" ") || p.name;
 }
 
 /** The variant the shopper named ("the 1 kg coffee", "red scarf"), if exactly one fits. */
@@ -76,19 +77,27 @@ function asNumber(v: unknown): number | undefined {
   return typeof v === "number" ? v : undefined;
 }
 
-/** A plural without a count ("add bananas") leaves the quantity open: ask rather than guess. */
-function quantityLeftOpen(req: Request, locale: Locale): boolean {
+/** Words that make what follows one thing: "a banana", "the LEGO set", "einen Elefanten". */
+const SINGULAR_DETERMINERS: Record<Locale, Set<string>> = {
+  en: new Set(["a", "an", "the", "this", "that", "one"]),
+  de: new Set(["ein", "eine", "einen", "einem", "der", "die", "das", "den", "dem", "dieses", "diesen", "diese"]),
+};
+
+/** A plural without a count ("add bananas", "füge Äpfel hinzu") leaves the quantity open: ask rather than guess. */
+function quantityLeftOpen(deps: HandlerDeps, req: Request): boolean {
   if (req.slots.quantity !== undefined || req.productId || req.slots.product === undefined) return false;
-  const words = tokenize(String(req.slots.product), locale);
+  if (req.wordBeforeProduct && SINGULAR_DETERMINERS[deps.locale].has(req.wordBeforeProduct)) return false;
+  const words = tokenize(String(req.slots.product), deps.locale);
   const last = words[words.length - 1] ?? "";
-  return locale === "en" ? /[^s']s$/.test(last) && normalizeTerm(last, locale) !== last : /(en|n|s)$/.test(last) && normalizeTerm(last, locale) !== last;
+  if (deps.catalog.isPlural(last, deps.locale)) return true;
+  return deps.locale === "en" && /[^s']s$/.test(last) && normalizeTerm(last, deps.locale) !== last;
 }
 
 async function addToCart(deps: HandlerDeps, req: Request, last?: string): Promise<Outcome> {
   const found = await resolveProduct(deps, req, last, "AddToCart");
   if (found.kind === "outcome") return found.outcome;
   const { product } = found;
-  if (quantityLeftOpen(req, deps.locale)) {
+  if (quantityLeftOpen(deps, req)) {
     return { reply: say("how_many", { product: { product } }), next: "askingQuantity", lastProductId: product.id, pending: { productId: product.id, intent: "AddToCart" } };
   }
   const quantity = asNumber(req.slots.quantity) ?? 1;
@@ -229,7 +238,7 @@ async function orderStatus(deps: HandlerDeps, req: Request): Promise<Outcome> {
   const order = wanted !== undefined ? await deps.shop.order(deps.shopperId, wanted) : (await deps.shop.orders(deps.shopperId, 1))[0];
   if (!order) return done(say(wanted !== undefined ? "order_unknown" : "no_orders", { order: wanted ?? 0 }));
   const items = order.lines.reduce((n, l) => n + l.quantity, 0);
-  return done(say(`order_${order.status}`, { order: order.id, date: { date: order.placedAt }, items, total: { money: order.total } }));
+  return done(say(`order_${order.status}`, { order: order.id, date: { date: order.placedAt }, items: { counted: items, key: "items" }, total: { money: order.total } }));
 }
 
 async function reorder(deps: HandlerDeps, req: Request, last?: string): Promise<Outcome> {

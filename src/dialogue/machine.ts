@@ -77,6 +77,11 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
       isRepeat: intentIs("Repeat"),
       isPin: intentIs("ProvidePin"),
       saidNumber: ({ event }) => numberSaid(event) !== undefined,
+      // "how much is it?" while a list is open: it means one of the list, so ask which and keep the list.
+      refersToList: ({ event }) => {
+        const p = parsed(event);
+        return !!p && ["ProductPrice", "AddToWishlist", "AddToCart"].includes(p.intent) && p.slots.product === undefined;
+      },
       optionInRange: ({ context, event }) => {
         const n = numberSaid(event)!;
         const count = context.options?.productIds.length ?? 0;
@@ -106,7 +111,9 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
       heard: assign({ noMatch: 0, noInput: 0 }),
       takeRequest: assign(({ event }) => {
         const p = parsed(event)!;
-        return { request: { intent: p.intent, slots: p.slots }, options: undefined, pending: undefined };
+        const productStart = p.spans.product?.[0];
+        const wordBeforeProduct = productStart ? p.tokens[productStart - 1] : undefined;
+        return { request: { intent: p.intent, slots: p.slots, wordBeforeProduct }, options: undefined, pending: undefined };
       }),
       takeOption: assign(({ context, event }) => {
         const ids = context.options!.productIds;
@@ -177,6 +184,10 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
               UTTERANCE: [
                 { guard: and(["saidNumber", "optionInRange"]), target: "working", actions: ["heard", "takeOption"] },
                 { guard: and(["saidNumber", not("optionInRange")]), actions: ["heard", say("pick_in_range")] },
+                {
+                  guard: "refersToList",
+                  actions: ["heard", assign({ options: ({ context, event }) => ({ ...context.options!, purpose: parsed(event)!.intent as Options["purpose"] }) }), say("which_product")],
+                },
                 { guard: "isNo", target: "ready", actions: ["heard", "forgetTopic", say("okay_anything_else")] },
               ],
             },

@@ -4,6 +4,7 @@ import type { Locale, Shop } from "../shop/types.js";
 import { renderReply, type Reply } from "../voice/reply.js";
 import { createDialogueMachine, DEFAULT_TIMING, type DialogueMachine, type DialogueTiming } from "./machine.js";
 import { redactPin } from "./redact.js";
+import type { CatalogKnowledge } from "./types.js";
 
 export interface ShopCall {
   method: string;
@@ -33,6 +34,8 @@ export type Clock = NonNullable<Parameters<typeof createActor>[1]>["clock"];
 export interface SessionOptions {
   matcher: IntentMatcher;
   shop: Shop;
+  /** What the catalog knows about words; SqlShop's search index by default. */
+  catalog?: CatalogKnowledge;
   shopperId: string;
   locale: Locale;
   timing?: DialogueTiming;
@@ -49,7 +52,9 @@ export class Session {
 
   constructor(private readonly opts: SessionOptions) {
     const shop = recordCalls(opts.shop, this.calls);
-    const machine = createDialogueMachine({ shop, shopperId: opts.shopperId, locale: opts.locale }, opts.timing ?? DEFAULT_TIMING);
+    const catalog = opts.catalog ?? (opts.shop as Shop & { index?: CatalogKnowledge }).index;
+    if (!catalog) throw new Error("Session needs the catalog's word knowledge: pass `catalog` (a CatalogIndex over your products)");
+    const machine = createDialogueMachine({ shop, shopperId: opts.shopperId, locale: opts.locale, catalog }, opts.timing ?? DEFAULT_TIMING);
     this.actor = createActor(machine, opts.clock ? { clock: opts.clock } : {});
     this.actor.start();
     const categories = new Map(opts.shop.categories().map((c) => [c.id, c]));

@@ -8,6 +8,8 @@ export interface Request {
   slots: Slots;
   /** Set when the dialogue already knows the product (a chosen option, an accepted substitute). */
   productId?: string;
+  /** The word spoken just before the product ("a", "the", "einen"): it tells one from an open amount. */
+  wordBeforeProduct?: string;
 }
 
 /** A list the shopper was asked to pick from, and what the pick is for. */
@@ -29,8 +31,15 @@ export interface Outcome {
   pending?: { productId: string; quantity?: number; intent: "AddToCart" | "SetQuantity" };
 }
 
+/** What the catalog knows about words (CatalogIndex implements it). */
+export interface CatalogKnowledge {
+  covers(productId: string, query: string, locale: Locale): boolean;
+  isPlural(word: string, locale: Locale): boolean;
+}
+
 export interface HandlerDeps {
   shop: Shop;
   shopperId: string;
   locale: Locale;
+  catalog: CatalogKnowledge;
 }

@@ -13,6 +13,11 @@ export interface Parse {
   /** Share of the input explained by the template, catalog words weighted by how well they matched. */
   score: number;
   sentence: Pick<Sentence, "text" | "source">;
+  /** The matched tokens (skip words removed) and where each catalog slot sits in them. */
+  tokens: string[];
+  spans: Record<string, [start: number, end: number]>;
+  /** How many words catalog slots took: on equal scores, the reading that needed fewer wins. */
+  wildTokens: number;
 }
 
 export interface ParseResult {
@@ -26,7 +31,7 @@ interface State {
   pos: number;
   slots: Slots;
   matched: number;
-  wild: [number, number][];
+  wild: [number, number, string][];
 }
 
 interface Span {
@@ -63,6 +68,7 @@ export class IntentMatcher {
     for (const sentence of this.grammar.sentences) {
       let best: Parse | null = null;
       let bestWild = Infinity;
+      let bestSlots = 0;
       for (const state of run.match(sentence.node, [{ pos: 0, slots: {}, matched: 0, wild: [] }])) {
         if (state.pos !== tokens.length) continue;
         let explained = state.matched;
@@ -72,14 +78,18 @@ export class IntentMatcher {
           explained += (end - start) * catalogScore(tokens.slice(start, end).join(" "));
         }
         const score = explained / tokens.length;
-        if (!best || score > best.score || (score === best.score && wildTokens < bestWild)) {
-          best = { intent: sentence.intent, slots: { ...state.slots, ...sentence.fixedSlots }, score, sentence };
+        const slotCount = Object.keys(state.slots).length;
+        // Ties go to the reading that explains more with slots: "a coffee" is quantity 1, not an article.
+        if (!best || score > best.score || (score === best.score && (wildTokens < bestWild || (wildTokens === bestWild && slotCount > bestSlots)))) {
+          const spans = Object.fromEntries(state.wild.map(([start, end, slot]) => [slot, [start, end] as [number, number]]));
+          best = { intent: sentence.intent, slots: { ...state.slots, ...sentence.fixedSlots }, score, sentence, tokens, spans, wildTokens };
           bestWild = wildTokens;
+          bestSlots = slotCount;
         }
       }
       if (best) parses.push(best);
     }
-    parses.sort((a, b) => b.score - a.score || Object.keys(b.slots).length - Object.keys(a.slots).length);
+    parses.sort((a, b) => b.score - a.score || a.wildTokens - b.wildTokens || Object.keys(b.slots).length - Object.keys(a.slots).length);
     const distinct: Parse[] = [];
     for (const p of parses) {
       if (!distinct.some((d) => d.intent === p.intent && sameSlots(d.slots, p.slots))) distinct.push(p);
@@ -133,7 +143,7 @@ class MatchRun {
     for (const s of states) {
       if (list.kind === "catalog") {
         for (let end = s.pos + 1; end <= this.tokens.length; end++) {
-          out.push({ ...s, pos: end, slots: { ...s.slots, [slot]: this.tokens.slice(s.pos, end).join(" ") }, wild: [...s.wild, [s.pos, end]] });
+          out.push({ ...s, pos: end, slots: { ...s.slots, [slot]: this.tokens.slice(s.pos, end).join(" ") }, wild: [...s.wild, [s.pos, end, slot]] });
         }
         continue;
       }

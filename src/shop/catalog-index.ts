@@ -13,10 +13,11 @@ interface Doc {
   tags: string;
 }
 
-/** Words that carry no product meaning; a phrase made only of them names nothing. */
+/** Words that carry no product meaning (articles, prepositions); a phrase made only of them names nothing. */
 const FILLER: Record<Locale, Set<string>> = {
-  en: new Set(["the", "a", "an", "some", "my", "of", "for", "me", "any", "please"]),
-  de: new Set(["der", "die", "das", "den", "dem", "ein", "eine", "einen", "etwas", "mein", "meinen", "meine", "von", "für", "bitte"]),
+  en: new Set(["the", "a", "an", "some", "my", "of", "for", "me", "any", "please", "in", "on", "to", "with", "and", "or", "at", "it", "this", "that"]),
+  de: new Set(["der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "etwas", "mein", "meinen", "meine", "von", "für", "bitte",
+    "in", "im", "mit", "und", "oder", "zu", "zum", "zur", "auf", "aus", "es", "dies", "diese", "dieses"]),
 };
 
 /**
@@ -26,6 +27,8 @@ const FILLER: Record<Locale, Set<string>> = {
 export class CatalogIndex {
   private readonly search = new Map<Locale, MiniSearch<Doc>>();
   private readonly vocabulary = new Map<Locale, Set<string>>();
+  private readonly productWords = new Map<Locale, Map<string, Set<string>>>();
+  private readonly plurals = new Map<Locale, Set<string>>();
 
   constructor(products: Product[], categories: Category[]) {
     const categoryById = new Map(categories.map((c) => [c.id, c]));
@@ -33,28 +36,57 @@ export class CatalogIndex {
       const index = new MiniSearch<Doc>({
         fields: ["name", "brand", "kind", "terms", "tags"],
         processTerm: (t) => normalizeTerm(t, locale),
-        searchOptions: { boost: { name: 3, brand: 2, kind: 2, terms: 2 }, fuzzy: 0.2, prefix: (t) => t.length >= 4 },
+        // Typo tolerance grows with the word: none for short words ("eier" must not find "Tier"), one edit from 5 letters, two from 9.
+        searchOptions: { boost: { name: 3, brand: 2, kind: 2, terms: 2 }, fuzzy: (t) => (t.length >= 9 ? 2 : t.length >= 5 ? 1 : false), prefix: (t) => t.length >= 5 },
       });
       const vocab = new Set<string>();
+      const wordsOf = new Map<string, Set<string>>();
+      const plurals = new Set<string>();
+      for (const c of categories) if (c.plural[locale] && c.plural[locale] !== c.name[locale]) plurals.add(lastWord(c.plural[locale], locale));
       const docs = products.map((p) => {
+        pluralsAmong(p.terms[locale] ?? [], locale).forEach((w) => plurals.add(w));
         const c = categoryById.get(p.category);
+        const local = p.i18n?.[locale];
         const doc: Doc = {
           id: p.id,
-          name: `${p.name} ${Object.values(p.variant).join(" ")}`,
+          name: `${local?.name ?? p.name} ${Object.values(local?.variant ?? p.variant).join(" ")}`,
           brand: p.brand,
           kind: [c?.name[locale], c?.plural[locale]].filter(Boolean).join(" "),
           terms: (p.terms[locale] ?? []).join(" "),
           tags: p.tags.join(" "),
         };
+        const own = new Set<string>();
         for (const field of [doc.name, doc.brand, doc.kind, doc.terms]) {
-          for (const w of tokenize(field, locale)) vocab.add(normalizeTerm(w, locale));
+          for (const w of tokenize(field, locale)) own.add(normalizeTerm(w, locale));
         }
+        own.forEach((w) => vocab.add(w));
+        wordsOf.set(p.id, own);
         return doc;
       });
       index.addAll(docs);
       this.search.set(locale, index);
       this.vocabulary.set(locale, vocab);
+      this.productWords.set(locale, wordsOf);
+      this.plurals.set(locale, plurals);
     }
+  }
+
+  /**
+   * Whether every word of the query describes this product ("coffee" covers Lavazza Crema;
+   * "lavazza espresso italiano" does not): only then may a shopper's usual product stand in for it.
+   */
+  covers(productId: string, query: string, locale: Locale): boolean {
+    const own = this.productWords.get(locale)!.get(productId);
+    if (!own) return false;
+    return tokenize(query, locale).filter((w) => !FILLER[locale].has(w)).every((w) => {
+      const t = normalizeTerm(w, locale);
+      return own.has(t) || (t.length >= 4 && [...own].some((v) => Math.abs(v.length - t.length) <= 1 && distance(v, t) <= 1));
+    });
+  }
+
+  /** Whether a spoken word is a plural the catalog knows ("bananas", "Äpfel", "Plüschtiere"). */
+  isPlural(word: string, locale: Locale): boolean {
+    return this.plurals.get(locale)!.has(word.toLocaleLowerCase(locale));
   }
 
   /** Product ids best matching a spoken query, best first. */
@@ -94,17 +126,35 @@ export class CatalogIndex {
   }
 }
 
-/** Lower-case and fold simple plurals, so "legos" finds LEGO and "Bananen" finds Banane. */
+/**
+ * A search stem: lower-case with simple plurals folded, so "legos" finds LEGO and "Bananen",
+ * "Äpfel" or "Einhörner" find Banane, Apfel and Einhorn. Index and queries use the same stems.
+ */
 export function normalizeTerm(term: string, locale: Locale): string {
   const t = term.toLocaleLowerCase(locale);
-  if (t.length <= 3) return t;
   if (locale === "en") {
+    if (t.length <= 3) return t;
     if (t.endsWith("ies") && t.length > 4) return `${t.slice(0, -3)}y`;
     if (/(ches|shes|sses|xes)$/.test(t)) return t.slice(0, -2);
     if (t.endsWith("s") && !t.endsWith("ss")) return t.slice(0, -1);
     return t;
   }
-  if (t.endsWith("en") && t.length > 5) return t.slice(0, -2);
-  if (/[ren]$/.test(t) && t.length > 5) return t.slice(0, -1);
-  return t;
+  const plain = t.replace(/ä/g, "a").replace(/ö/g, "o").replace(/ü/g, "u").replace(/ß/g, "ss");
+  if (plain.length <= 4) return plain;
+  return plain.replace(/(er|en|e|n|s)$/, "");
+}
+
+function lastWord(phrase: string, locale: Locale): string {
+  const words = tokenize(phrase, locale);
+  return words[words.length - 1] ?? "";
+}
+
+/** In a list of search terms that names both forms ("Banane", "Bananen"; "Apfel", "Äpfel"), the plural ones. */
+function pluralsAmong(terms: string[], locale: Locale): string[] {
+  const words = [...new Set(terms.map((t) => lastWord(t, locale)))];
+  const plain = (w: string) => w.replace(/ä/g, "a").replace(/ö/g, "o").replace(/ü/g, "u");
+  // A plural is longer than its singular ("bananen") or differs from it only by an umlaut ("äpfel").
+  const pluralOf = (w: string, s: string) => s !== w && plain(w).startsWith(plain(s)) && w.length - s.length <= 3 &&
+    (w.length > s.length || (w !== plain(w) && s === plain(s)));
+  return words.filter((w) => words.some((s) => pluralOf(w, s)));
 }

@@ -8,6 +8,7 @@ export interface Tables {
   products: {
     id: string; name: string; brand: string; category: string; family: string; variant_json: string; unit_json: string;
     price: number; stock: number; terms_json: string; tags_json: string; age_min: number | null; age_max: number | null;
+    i18n_json: Generated<string>;
   };
   shoppers: { id: string; name: string; locale: string; pin_hash: string; pin_failures: number; locked_until: number | null };
   cart_lines: { shopper_id: string; product_id: string; quantity: number; added_at: number };

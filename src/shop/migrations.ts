@@ -68,6 +68,11 @@ function migrations(engine: Engine): Record<string, Migration> {
           .execute();
       },
     },
+    "0002_localised_product_names": {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable("products").addColumn("i18n_json", "text", (c) => c.notNull().defaultTo("{}")).execute();
+      },
+    },
   };
 }
 

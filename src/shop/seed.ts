@@ -7,6 +7,7 @@ interface SeedProduct {
   id: string; name: string; brand: string; category: string; family: string; variant: Record<string, string>;
   unit: Record<string, [string, string]>; price: number; stock: number; terms: Record<string, string[]>; tags: string[];
   ages: { min: number; max: number } | null;
+  i18n?: Record<string, { name?: string; variant?: Record<string, string> }>;
 }
 interface SeedShopper {
   id: string; name: string; locale: string; pin: string; wishlist?: string[];
@@ -45,7 +46,7 @@ export async function seedDemoShop(db: Db): Promise<void> {
         id: p.id, name: p.name, brand: p.brand, category: p.category, family: p.family,
         variant_json: JSON.stringify(p.variant ?? {}), unit_json: JSON.stringify(p.unit), price: p.price, stock: p.stock,
         terms_json: JSON.stringify(p.terms ?? {}), tags_json: JSON.stringify(p.tags ?? []),
-        age_min: p.ages?.min ?? null, age_max: p.ages?.max ?? null,
+        age_min: p.ages?.min ?? null, age_max: p.ages?.max ?? null, i18n_json: JSON.stringify(p.i18n ?? {}),
       }))).execute();
     }
     for (const s of shoppers) {

@@ -18,6 +18,7 @@ function toProduct(r: ProductRow, categories: Map<string, Category>): Product {
     family: r.family, variant: JSON.parse(r.variant_json), unit: JSON.parse(r.unit_json), price: Number(r.price),
     stock: Number(r.stock), terms: JSON.parse(r.terms_json), tags: JSON.parse(r.tags_json),
     ages: r.age_min === null || r.age_max === null ? null : { min: Number(r.age_min), max: Number(r.age_max) },
+    i18n: JSON.parse(r.i18n_json ?? "{}"),
   };
 }
 

@@ -15,6 +15,8 @@ export interface Product {
   terms: Record<string, string[]>;
   tags: string[];
   ages: { min: number; max: number } | null;
+  /** Localised name and variant values, where the catalog's own (English) ones would sound foreign. */
+  i18n?: Record<string, { name?: string; variant?: Record<string, string> }>;
 }
 
 export interface Category {

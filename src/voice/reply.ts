@@ -1,5 +1,5 @@
 import type { Locale, Product, RecommendReason } from "../shop/types.js";
-import { productName, spokenCount, spokenDate, spokenList, spokenMoney, spokenNumber } from "./speech-format.js";
+import { familyName, productName, spokenCount, spokenDate, spokenList, spokenMoney, spokenNumber, variantLabel } from "./speech-format.js";
 
 /** What the assistant says, before it is put into words: a response key and typed values. */
 export type ReplyValue =
@@ -9,6 +9,9 @@ export type ReplyValue =
   | { count: number; product: Product }
   | { lines: { quantity: number; product: Product }[] }
   | { product: Product }
+  | { family: Product }
+  | { variants: Product[] }
+  | { counted: number; key: string }
   | { products: Product[]; joiner: "and" | "or" }
   | { phrases: string[]; joiner: "and" | "or" }
   | { reasons: RecommendReason[]; product: Product }
@@ -26,33 +29,38 @@ export class MissingResponseError extends Error {}
 /** Puts a reply into words with the locale's responses.yaml. */
 export function renderReply(reply: Reply, responses: Responses, locale: Locale, categoryName: (id: string, plural: boolean) => string): string {
   const text = pick(responses, reply.key, locale);
-  const spoken = text.replace(/\{(\w+)\}/g, (_, name: string) => {
+  // {name} or {name:acc}: the case marker lets a language inflect counts ("Du hast einen Sack ...").
+  const spoken = text.replace(/\{(\w+)(?::(acc))?\}/g, (_, name: string, grammaticalCase?: "acc") => {
     const value = reply.vars?.[name];
     if (value === undefined) throw new MissingResponseError(`response '${reply.key}' (${locale}) uses {${name}}, which this reply does not provide`);
-    return speak(value);
+    return speak(value, grammaticalCase);
   });
   return capitalise(spoken.replace(/\s+/g, " ").replace(/\s+([,.?!])/g, "$1").trim());
 
-  function speak(v: ReplyValue): string {
+  function speak(v: ReplyValue, grammaticalCase?: "acc"): string {
     if (typeof v === "string") return v;
     if (typeof v === "number") return spokenNumber(v, locale);
     if ("money" in v) return spokenMoney(v.money, locale);
-    if ("count" in v) return spokenCount(v.count, v.product, locale);
+    if ("count" in v) return spokenCount(v.count, v.product, locale, grammaticalCase);
     if ("lines" in v) {
       // Short lists for the ear: four lines at most, then how many more.
-      const shown = v.lines.slice(0, 4).map((l) => spokenCount(l.quantity, l.product, locale));
+      const shown = v.lines.slice(0, 4).map((l) => spokenCount(l.quantity, l.product, locale, grammaticalCase));
       const more = v.lines.length - shown.length;
       if (more > 0) shown.push(pick(responses, "more_items", locale).replace("{n}", spokenNumber(more, locale)));
       return spokenList(shown, locale, "and");
     }
-    if ("products" in v) return spokenList(v.products.map(productName), locale, v.joiner);
+    if ("products" in v) return spokenList(v.products.map((p) => productName(p, locale)), locale, v.joiner);
+    if ("family" in v) return familyName(v.family, locale);
+    if ("variants" in v) return spokenList(v.variants.map((p) => variantLabel(p, locale)), locale, "or");
+    // Counted nouns come from responses.yaml: KEY_one ("one item") and KEY_many ("{n} items").
+    if ("counted" in v) return pick(responses, `${v.key}_${v.counted === 1 ? "one" : "many"}`, locale).replace("{n}", spokenNumber(v.counted, locale));
     if ("phrases" in v) return spokenList(v.phrases, locale, v.joiner);
     if ("reasons" in v) {
       return spokenList(v.reasons.map((r) => pick(responses, `reason_${r}`, locale)
         .replace("{category}", categoryName(v.product.category, false)).replace("{categories}", categoryName(v.product.category, true))
         .replace("{brand}", v.product.brand)), locale, "and");
     }
-    if ("product" in v) return productName(v.product);
+    if ("product" in v) return productName(v.product, locale);
     return spokenDate(v.date, locale);
   }
 }

@@ -24,23 +24,34 @@ export function spokenMoney(cents: number, locale: Locale): string {
   return rest ? `${e} ${say(rest)}` : e;
 }
 
-/** The product's name with its variant, as a shopper would say it: "Lavazza Crema, 1 kg". */
-export function productName(p: Product): string {
-  const variant = Object.values(p.variant).join(", ");
-  return variant ? `${p.name} (${variant})` : p.name;
+/** The product's name in this locale, without its variant: "Steiff Classic Teddybär". */
+export function familyName(p: Product, locale: Locale): string {
+  return p.i18n?.[locale]?.name ?? p.name;
 }
 
-/** "two packs of Lavazza Crema" / "zwei Packungen Lavazza Crema"; one piece is just "one LEGO ...". */
-export function spokenCount(n: number, p: Product, locale: Locale): string {
+/** The variant in this locale: "1 kg", "weiß". */
+export function variantLabel(p: Product, locale: Locale): string {
+  return Object.values(p.i18n?.[locale]?.variant ?? p.variant).join(", ");
+}
+
+/** The product's name with its variant, as a shopper would say it: "Lavazza Crema (1 kg)". */
+export function productName(p: Product, locale: Locale): string {
+  const variant = variantLabel(p, locale);
+  return variant ? `${familyName(p, locale)} (${variant})` : familyName(p, locale);
+}
+
+/** "two packs of Lavazza Crema" / "zwei Packungen Lavazza Crema"; pieces are counted directly: "two LEGO City Fire Stations". */
+export function spokenCount(n: number, p: Product, locale: Locale, grammaticalCase?: "acc"): string {
   const [singular, plural] = p.unit[locale] ?? p.unit.en ?? ["piece", "pieces"];
   const isPiece = singular === "piece" || singular === "Stück";
-  const count = locale === "de" && n === 1 ? (isPiece ? "ein" : germanOne(singular)) : spokenNumber(n, locale);
-  if (isPiece) {
-    if (locale === "de") return `${n === 1 ? "ein" : count} ${productName(p)}`;
-    return n === 1 ? `${count} ${productName(p)}` : `${count} ${productName({ ...p, name: pluralEnglish(p.name) })}`;
+  if (locale === "de") {
+    if (isPiece) return `${n === 1 ? "ein" : spokenNumber(n, locale)} ${productName(p, locale)}`;
+    const count = n === 1 ? germanOne(singular, grammaticalCase) : spokenNumber(n, locale);
+    return `${count} ${n === 1 ? singular : plural} ${productName(p, locale)}`;
   }
-  const unit = n === 1 ? singular : plural;
-  return locale === "de" ? `${count} ${unit} ${productName(p)}` : `${count} ${unit} of ${productName(p)}`;
+  const count = spokenNumber(n, locale);
+  if (isPiece) return n === 1 ? `${count} ${productName(p, locale)}` : `${count} ${productName({ ...p, name: pluralEnglish(p.name), i18n: undefined }, locale)}`;
+  return `${count} ${n === 1 ? singular : plural} of ${productName(p, locale)}`;
 }
 
 /** "two LEGO City Fire Stations": the last word of an English name takes the plural. */
@@ -49,9 +60,17 @@ function pluralEnglish(name: string): string {
     /(s|x|z|ch|sh)$/i.test(w) ? `${w}es` : /[^aeiou]y$/i.test(w) ? `${w.slice(0, -1)}ies` : /(ar|ol|al)f$/i.test(w) ? `${w.slice(0, -1)}ves` : `${w}s`);
 }
 
-function germanOne(unit: string): string {
-  // Feminine units (Packung, Flasche, Dose, Tüte, Schachtel) take "eine".
-  return /(ung|e|el)$/.test(unit) ? "eine" : "ein";
+/** Grammatical gender of the counting units a shop uses; "eine Packung", "einen Beutel", "ein Glas". */
+const GERMAN_UNIT_GENDER: Record<string, "f" | "m" | "n"> = {
+  Packung: "f", Flasche: "f", Dose: "f", Tüte: "f", Schachtel: "f", Tafel: "f", Rolle: "f", Kiste: "f", Tube: "f", Box: "f", Kapsel: "f",
+  Beutel: "m", Sack: "m", Karton: "m", Becher: "m", Laib: "m", Bund: "m", Kanister: "m", Eimer: "m", Satz: "m",
+  Glas: "n", Kilo: "n", Netz: "n", Paket: "n", Stück: "n", Päckchen: "n", Brot: "n", Set: "n", Pack: "n",
+};
+
+/** "ein Sack" (nominative), "einen Sack" (accusative: "Du hast einen Sack ..."), "eine Packung". */
+function germanOne(unit: string, grammaticalCase?: "acc"): string {
+  const gender = GERMAN_UNIT_GENDER[unit] ?? (/(ung|e)$/.test(unit) ? "f" : "n");
+  return gender === "f" ? "eine" : gender === "m" && grammaticalCase === "acc" ? "einen" : "ein";
 }
 
 /** "A, B or C" / "A, B oder C". */

@@ -12,7 +12,7 @@ describe.each(backends)("store on $name", (backend) => {
 
   it("migrates a new database once, and again is a no-op", async () => {
     const database = await backend.open(await backend.create());
-    expect(await migrateToLatest(database.db, database.engine)).toEqual(["0001_catalog_cart_orders"]);
+    expect(await migrateToLatest(database.db, database.engine)).toEqual(["0001_catalog_cart_orders", "0002_localised_product_names"]);
     expect(await migrateToLatest(database.db, database.engine)).toEqual([]);
     const shop = await SqlShop.open(database);
     expect((await shop.allProducts()).length).toBeGreaterThanOrEqual(150);
