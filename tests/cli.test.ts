@@ -1,0 +1,83 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..");
+const cli = join(root, "src/cli/main.ts");
+
+/** Runs the real CLI (through tsx, so no build is needed) in its own data folder. */
+async function talkcart(args: string[], opts: { input?: string; data?: string } = {}) {
+  const data = opts.data ?? mkdtempSync(join(tmpdir(), "talkcart-cli-"));
+  const child = run(process.execPath, ["--import", "tsx", cli, ...args, "--data", data], { cwd: root, env: { ...process.env, DATABASE_URL: "" } });
+  if (opts.input !== undefined) {
+    child.child.stdin!.end(opts.input);
+  }
+  try {
+    const { stdout, stderr } = await child;
+    return { code: 0, stdout, stderr, data };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr, data };
+  }
+}
+
+describe("talkcart CLI", () => {
+  it("say --json prints one JSON turn and nothing else on stdout, and logs the turn", async () => {
+    const r = await talkcart(["say", "add two packs of coffee to my cart", "--json"]);
+    expect(r.code).toBe(0);
+    const turn = JSON.parse(r.stdout);
+    expect(turn).toMatchObject({ intent: "AddToCart", slots: { quantity: 2, product: "coffee" }, stateAfter: "ready" });
+    expect(turn.reply).toMatch(/two packs of Lavazza Crema/);
+    const log = readFileSync(join(r.data, "turns.log"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(log).toHaveLength(1);
+    expect(log[0].turn).toMatchObject({ input: "add two packs of coffee to my cart", intent: "AddToCart", locale: "en" });
+    expect(log[0].turn.shopCalls.map((c: { method: string }) => c.method)).toContain("addToCart");
+  }, 60_000);
+
+  it("chat reads piped lines in order, keeps PIN digits out of the log, and places the order once", async () => {
+    const data = mkdtempSync(join(tmpdir(), "talkcart-cli-"));
+    const r = await talkcart(["chat"], { data, input: "add two packs of coffee\ncheck out\nyes\nfour three two one\nyes\nstop\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Typed mode/);
+    expect(r.stdout).toMatch(/Order \w+ is placed/);
+    expect(r.stdout.match(/is placed/g)).toHaveLength(1);
+    expect(readFileSync(join(data, "turns.log"), "utf8")).not.toMatch(/four three two one/);
+    const orders = await talkcart(["orders", "--json"], { data });
+    expect(JSON.parse(orders.stdout).filter((o: { status: string; placedAt: string }) => o.placedAt.startsWith(new Date().toISOString().slice(0, 10)))).toHaveLength(1);
+  }, 60_000);
+
+  it("reports a malformed intent file with file and line, without a stack trace", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "talkcart-intents-"));
+    cpSync(join(root, "intents"), dir, { recursive: true });
+    const file = join(dir, "en", "Help.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(/- "/, '- "(help'));
+    const r = await talkcart(["intents", "check", "--intents", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^talkcart: .*Help\.yaml:\d+: '\(' is never closed/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it("explains a wrong locale and an unreachable database in one line", async () => {
+    const locale = await talkcart(["say", "hi", "--locale", "fr"]);
+    expect(locale.code).toBe(1);
+    expect(locale.stderr.trim()).toBe("talkcart: unknown locale 'fr': use one of en, de (--locale or TALKCART_LOCALE)");
+    const data = mkdtempSync(join(tmpdir(), "talkcart-cli-"));
+    const child = await run(process.execPath, ["--import", "tsx", cli, "say", "hi", "--data", data], { cwd: root, env: { ...process.env, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" } }).catch((e) => e);
+    expect(child.code).toBe(1);
+    expect(child.stderr).toMatch(/cannot use the database in DATABASE_URL .*unset DATABASE_URL/);
+  }, 60_000);
+
+  it("intents check counts every intent in both locales", async () => {
+    const r = await talkcart(["intents", "check", "--json"]);
+    const report = JSON.parse(r.stdout) as { locale: string; intents: { intent: string; expansions: number }[] }[];
+    expect(report.map((l) => l.locale)).toEqual(["en", "de"]);
+    for (const l of report) {
+      expect(l.intents.length).toBeGreaterThanOrEqual(21);
+      expect(l.intents.every((i) => i.expansions > 0)).toBe(true);
+    }
+  }, 60_000);
+});
