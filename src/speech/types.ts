@@ -1,0 +1,43 @@
+import type { Pcm } from "../audio/types.js";
+
+/** One reading of an utterance. Confidence is 0..1 (engines that give none say 1 for the best). */
+export interface Hypothesis {
+  text: string;
+  confidence: number;
+  words?: { word: string; start: number; end: number }[]; // seconds from the start of the utterance
+}
+
+/** One utterance being recognized: audio in, partial text while it runs, n-best at the end. */
+export interface Utterance {
+  write(pcm: Pcm): void;
+  /** The current partial transcript ("" before any). */
+  partial(): string;
+  /** Ends the utterance; resolves to the n-best list, best first ([] for nothing recognized). */
+  end(): Promise<Hypothesis[]>;
+}
+
+/** A speech recognizer engine with one long-lived decoder per session. */
+export interface Recognizer {
+  readonly name: "pocketsphinx" | "vosk" | "azure" | string;
+  readonly locale: string;
+  /** Begins one utterance. Only one is open at a time. */
+  begin(): Utterance;
+  close(): Promise<void>;
+}
+
+/**
+ * What a recognizer is biased or restricted to: built from the compiled intent grammar and the
+ * catalog (`grammarWords`, `grammarPhrases` in src/nlu/vocabulary.ts).
+ */
+export interface RecognitionDomain {
+  locale: string;
+  grammar: import("../nlu/grammar.js").Grammar;
+  catalogPhrases: string[];
+}
+
+/** A recognizer that cannot start (missing library, model, key): one line saying what to install or set. */
+export class RecognizerUnavailable extends Error {
+  constructor(readonly engine: string, message: string) {
+    super(`${engine}: ${message}`);
+  }
+}
