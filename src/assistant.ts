@@ -1,12 +1,12 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import pino from "pino";
 import { loadGrammar } from "./nlu/load-intents.js";
 import { IntentMatcher } from "./nlu/matcher.js";
 import { openDatabase } from "./shop/db.js";
 import { SqlShop } from "./shop/sql-shop.js";
 import { Session, type TurnTrace } from "./dialogue/session.js";
-import { ConfigError, type Config } from "./config.js";
+import { bundledIntents, ConfigError, type Config } from "./config.js";
 import type { Locale } from "./shop/types.js";
 
 /** The assembled pipeline: intent files, the shop and its store, and the turn log. */
@@ -33,11 +33,20 @@ export async function openShop(config: Config): Promise<SqlShop> {
   }
 }
 
+/** The configured intent files; a developer's own domain may leave out responses.yaml and borrow talkcart's. */
+export function loadIntents(config: Config, locale: Locale) {
+  const grammar = loadGrammar(config.intentsDir, locale);
+  if (resolve(config.intentsDir) !== resolve(bundledIntents())) {
+    grammar.responses = { ...loadGrammar(bundledIntents(), locale).responses, ...grammar.responses };
+  }
+  return grammar;
+}
+
 export async function openAssistant(config: Config): Promise<Assistant> {
   const shop = await openShop(config);
   const matchers = new Map<Locale, IntentMatcher>();
   const matcher = (locale: Locale = config.locale) => {
-    if (!matchers.has(locale)) matchers.set(locale, new IntentMatcher(loadGrammar(config.intentsDir, locale), shop.index.scorer(locale)));
+    if (!matchers.has(locale)) matchers.set(locale, new IntentMatcher(loadIntents(config, locale), shop.index.scorer(locale)));
     return matchers.get(locale)!;
   };
   matcher(); // load (and validate) the intent files up front, so a broken file is reported before the first turn

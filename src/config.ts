@@ -16,7 +16,7 @@ export interface Config {
 /** A wrong setting: said in one line, with what to do about it. */
 export class ConfigError extends Error {}
 
-function bundledIntents(): string {
+export function bundledIntents(): string {
   // From src/ (tests) this is ../intents; from dist/src/ (built) it is ../../intents.
   const here = fileURLToPath(import.meta.url);
   return here.includes(`${"/dist/"}`) ? resolve(here, "../../../intents") : resolve(here, "../../intents");

@@ -4,6 +4,7 @@ import type { Locale, Shop } from "../shop/types.js";
 import { renderReply, type Reply } from "../voice/reply.js";
 import { createDialogueMachine, DEFAULT_TIMING, type DialogueMachine, type DialogueTiming } from "./machine.js";
 import { redactPin } from "./redact.js";
+import { chooseHypothesis, type Reading } from "../nlu/choose-hypothesis.js";
 import type { CatalogKnowledge } from "./types.js";
 
 export interface ShopCall {
@@ -85,6 +86,14 @@ export class Session {
     if (text.trim() === "") return this.send({ type: "NO_INPUT" }, text, null, started);
     const result = this.opts.matcher.parse(text);
     return this.send({ type: "UTTERANCE", parse: result.best }, text, result.best, started);
+  }
+
+  /** A spoken turn: the recognizer's n-best; the hypothesis that parses best is the one the dialogue hears. */
+  async hear(hypotheses: Reading[]): Promise<TurnTrace> {
+    const started = performance.now();
+    const chosen = chooseHypothesis(this.opts.matcher, hypotheses);
+    if (!chosen) return this.send({ type: "UTTERANCE", parse: null }, "", null, started);
+    return this.send({ type: "UTTERANCE", parse: chosen.parse }, chosen.reading.text, chosen.parse, started);
   }
 
   async noInput(): Promise<TurnTrace> {
