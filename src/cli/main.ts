@@ -12,6 +12,7 @@ import { MissingResponseError } from "../voice/reply.js";
 import type { TurnTrace } from "../dialogue/session.js";
 import { intentsCheck, intentsEval } from "./intents-commands.js";
 import { DEMO_PIN } from "../shop/seed.js";
+import { doctor, formatChecks } from "./doctor.js";
 
 interface GlobalOpts { locale?: string; json?: boolean; data?: string; intents?: string; trace?: boolean }
 
@@ -143,6 +144,12 @@ intentsCmd.command("eval").argument("<file.tsv>", "labelled utterances: intent<T
     } finally {
       await shop.close();
     }
+  });
+
+program.command("doctor").description("which capture tools, devices, engines, models and voices are present, and what to install")
+  .action(async (_o, cmd: Command) => {
+    const checks = doctor();
+    out(cmd, checks, () => formatChecks(checks));
   });
 
 function formatTrace(t: TurnTrace): string {

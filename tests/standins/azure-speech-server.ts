@@ -180,7 +180,7 @@ export class AzureSpeechStandin {
         send(ws, "speech.startDetected", requestId, { Offset: 0 });
         for (const p of t.script.partials ?? []) send(ws, "speech.hypothesis", requestId, { Text: p, Offset: 0, Duration: ticks(t.bytes / BYTES_PER_SECOND) });
       }
-      if (pcm.length > 0) {
+      if (msg.body.length > 0) {
         t.bytes += pcm.length;
         conn.audio = Buffer.concat([conn.audio, pcm]);
         const drop = t.script.drop;

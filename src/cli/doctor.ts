@@ -1,0 +1,67 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+/** One line of `talkcart doctor`: what was looked for, whether it is there, and how to get it. */
+export interface Check {
+  area: "capture" | "engine" | "voice" | "playback";
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+function which(cmd: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir && existsSync(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
+  }
+  return null;
+}
+
+function run(cmd: string, args: string[]): string | null {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 5000 });
+  } catch {
+    return null;
+  }
+}
+
+const LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/arm-linux-gnueabihf", "/usr/lib", "/usr/local/lib"];
+const findLib = (name: string) => LIB_DIRS.map((d) => `${d}/${name}`).find((p) => existsSync(p)) ?? null;
+
+/** What voice needs, checked on this machine: capture tools and devices, engines and models, voices, players. */
+export function doctor(env = process.env): Check[] {
+  const checks: Check[] = [];
+  const sox = which("rec") ?? which("sox");
+  checks.push({ area: "capture", name: "sox / rec", ok: !!sox, detail: sox ?? "not found", fix: sox ? undefined : "apt-get install sox libsox-fmt-all" });
+  const arecord = which("arecord");
+  checks.push({ area: "capture", name: "arecord", ok: !!arecord, detail: arecord ?? "not found", fix: arecord ? undefined : "apt-get install alsa-utils" });
+  const cards = arecord ? run("arecord", ["-l"]) : null;
+  const devices = (cards ?? "").split("\n").filter((l) => l.startsWith("card "));
+  checks.push({
+    area: "capture", name: "capture devices", ok: devices.length > 0,
+    detail: devices.length ? devices.join("; ") : arecord ? "no sound card found" : "cannot list devices without arecord",
+    fix: devices.length ? undefined : "connect a USB microphone (see device/README.md), or use typed mode / `talkcart replay file.wav`",
+  });
+
+  const ps = findLib("libpocketsphinx.so.3");
+  const psModel = "/usr/share/pocketsphinx/model/en-us/en-us";
+  checks.push({ area: "engine", name: "pocketsphinx (offline)", ok: !!ps && existsSync(psModel), detail: ps ? `${ps}; model ${existsSync(psModel) ? psModel : "missing"}` : "libpocketsphinx.so.3 not found", fix: ps && existsSync(psModel) ? undefined : "apt-get install libpocketsphinx3 pocketsphinx-en-us" });
+  const voskModel = env.TALKCART_VOSK_MODEL;
+  checks.push({ area: "engine", name: "vosk (offline)", ok: !!voskModel && existsSync(voskModel), detail: voskModel ? `TALKCART_VOSK_MODEL=${voskModel}${existsSync(voskModel) ? "" : " (missing)"}` : "no model configured", fix: voskModel && existsSync(voskModel) ? undefined : "see `talkcart models`, then set TALKCART_VOSK_MODEL" });
+  const azure = !!env.AZURE_SPEECH_KEY && !!(env.AZURE_SPEECH_REGION || env.AZURE_SPEECH_ENDPOINT);
+  checks.push({ area: "engine", name: "azure (cloud)", ok: azure, detail: azure ? `region ${env.AZURE_SPEECH_REGION ?? env.AZURE_SPEECH_ENDPOINT}` : "no key configured", fix: azure ? undefined : "set AZURE_SPEECH_KEY and AZURE_SPEECH_REGION" });
+
+  const espeak = which("espeak-ng");
+  const voices = espeak ? run("espeak-ng", ["--voices"]) ?? "" : "";
+  for (const [locale, voice] of [["en", "en-us"], ["de", "de"]] as const) {
+    const ok = !!espeak && new RegExp(`\\s${voice}\\s`).test(voices);
+    checks.push({ area: "voice", name: `espeak-ng ${locale} (${voice})`, ok, detail: ok ? "installed" : espeak ? "voice missing" : "espeak-ng not found", fix: ok ? undefined : "apt-get install espeak-ng" });
+  }
+  const player = which("play") ?? which("aplay");
+  checks.push({ area: "playback", name: "play / aplay", ok: !!player, detail: player ?? "not found", fix: player ? undefined : "apt-get install sox (play) or alsa-utils (aplay)" });
+  return checks;
+}
+
+export function formatChecks(checks: Check[]): string {
+  return checks.map((c) => `${c.ok ? "ok     " : "missing"}  ${c.area.padEnd(8)} ${c.name.padEnd(24)} ${c.detail}${c.fix ? `\n         -> ${c.fix}` : ""}`).join("\n");
+}
