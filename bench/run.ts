@@ -14,8 +14,8 @@ import { IntentMatcher } from "../src/nlu/matcher.js";
 import { parseLabelledTsv } from "../src/nlu/evaluate.js";
 import { Session } from "../src/dialogue/session.js";
 
-const root = new URL("../..", import.meta.url).pathname.replace(/\/dist\/?$/, "/").replace(/\/$/, "");
-const projectRoot = root.endsWith("/dist") ? root.slice(0, -5) : root;
+// Built to dist/bench/run.js: two levels up is the project root, where intents/ and tests/ live.
+const projectRoot = new URL("../..", import.meta.url).pathname;
 const rows: [string, string][] = [];
 const report = (name: string, value: string) => {
   rows.push([name, value]);

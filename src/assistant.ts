@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import pino from "pino";
-import { loadGrammar } from "./nlu/load-intents.js";
+import { IntentFileError, loadGrammar } from "./nlu/load-intents.js";
+import { responseProblems } from "./voice/check-responses.js";
 import { IntentMatcher } from "./nlu/matcher.js";
 import { openDatabase } from "./shop/db.js";
 import { SqlShop } from "./shop/sql-shop.js";
@@ -20,26 +21,42 @@ export interface Assistant {
 
 export async function openShop(config: Config): Promise<SqlShop> {
   try {
-    return await SqlShop.open(await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
+    return await SqlShop.open(await openDatabaseFor(config));
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (config.databaseUrl && /ECONNREFUSED|ENOTFOUND|password|does not exist|ETIMEDOUT/.test(`${err.code} ${err.message}`)) {
-      throw new ConfigError(`cannot use the database in DATABASE_URL (${err.code ?? err.message}): start PostgreSQL or unset DATABASE_URL to use the embedded SQLite store`);
-    }
-    if (["SQLITE_CANTOPEN", "EACCES", "EEXIST", "ENOTDIR", "EROFS", "EPERM"].includes(err.code ?? "")) {
-      throw new ConfigError(`cannot open the shop data in ${config.dataDir} (${err.code}): choose a writable folder with --data or TALKCART_DATA`);
-    }
-    throw e;
+    throw explainOpenError(e, config);
   }
+}
+
+export function explainOpenError(e: unknown, config: Config): unknown {
+  if (e instanceof ConfigError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (config.databaseUrl && /ECONNREFUSED|ENOTFOUND|password|does not exist|ETIMEDOUT/.test(`${err.code} ${err.message}`)) {
+    return new ConfigError(`cannot use the database in DATABASE_URL (${err.code ?? err.message}): start PostgreSQL or unset DATABASE_URL to use the embedded SQLite store`);
+  }
+  if (["SQLITE_CANTOPEN", "EACCES", "EEXIST", "ENOTDIR", "EROFS", "EPERM"].includes(err.code ?? "")) {
+    return new ConfigError(`cannot open the shop data in ${config.dataDir} (${err.code}): choose a writable folder with --data or TALKCART_DATA`);
+  }
+  return e;
 }
 
 /** The configured intent files; a developer's own domain may leave out responses.yaml and borrow talkcart's. */
 export function loadIntents(config: Config, locale: Locale) {
   const grammar = loadGrammar(config.intentsDir, locale);
-  if (resolve(config.intentsDir) !== resolve(bundledIntents())) {
-    grammar.responses = { ...loadGrammar(bundledIntents(), locale).responses, ...grammar.responses };
-  }
+  const bundled = resolve(config.intentsDir) === resolve(bundledIntents());
+  const reference = bundled && locale === "en" ? grammar.responses : loadGrammar(bundledIntents(), "en").responses;
+  if (!bundled) grammar.responses = { ...loadGrammar(bundledIntents(), locale).responses, ...grammar.responses };
+  const problems = responseProblems(grammar.responses, reference);
+  if (problems.length) throw new IntentFileError(relative(process.cwd(), join(grammar.dir, "responses.yaml")), 0, problems.join("; "));
   return grammar;
+}
+
+/** Opens the shop, turning the expected failures (database unreachable, data folder unusable) into one clear line. */
+export async function openDatabaseFor(config: Config) {
+  try {
+    return await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  } catch (e) {
+    throw explainOpenError(e, config);
+  }
 }
 
 export async function openAssistant(config: Config): Promise<Assistant> {

@@ -1,11 +1,12 @@
 import { createInterface } from "node:readline";
 import { Command, Option } from "commander";
-import { loadConfig, ConfigError, type Config } from "../config.js";
-import { openAssistant, openShop } from "../assistant.js";
-import { IntentFileError, loadGrammar } from "../nlu/load-intents.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig, ConfigError, LOCALES, type Config } from "../config.js";
+import { explainOpenError, loadIntents, openAssistant, openDatabaseFor, openShop } from "../assistant.js";
+import { IntentFileError } from "../nlu/load-intents.js";
 import { IntentMatcher } from "../nlu/matcher.js";
 import { LabelledFileError } from "../nlu/evaluate.js";
-import { openDatabase } from "../shop/db.js";
 import { SqlShop } from "../shop/sql-shop.js";
 import { ShopError, type Locale } from "../shop/types.js";
 import { MissingResponseError } from "../voice/reply.js";
@@ -97,9 +98,14 @@ program.command("orders").description("the shopper's orders, newest first").acti
 const shopCmd = program.command("shop").description("manage the embedded demo shop");
 shopCmd.command("reset").description("reload the demo catalog, shoppers, orders and stock").action(async (_o, cmd: Command) => {
   const cfg = config(cmd);
-  const db = await openDatabase({ dataDir: cfg.dataDir, databaseUrl: cfg.databaseUrl });
-  await SqlShop.reset(db);
-  await db.db.destroy();
+  const db = await openDatabaseFor(cfg);
+  try {
+    await SqlShop.reset(db);
+  } catch (e) {
+    throw explainOpenError(e, cfg);
+  } finally {
+    await db.db.destroy();
+  }
   out(cmd, { reset: true, location: db.location }, () => `Demo shop reset (${db.location}). Demo shopper: demo, PIN ${DEMO_PIN}.`);
 });
 
@@ -107,13 +113,14 @@ const intentsCmd = program.command("intents").description("check, try and evalua
 const matcherFor = async (cmd: Command) => {
   const cfg = config(cmd);
   const shop = await openShop(cfg);
-  const matcher = new IntentMatcher(loadGrammar(cfg.intentsDir, cfg.locale), shop.index.scorer(cfg.locale));
+  const matcher = new IntentMatcher(loadIntents(cfg, cfg.locale), shop.index.scorer(cfg.locale));
   return { matcher, shop };
 };
 intentsCmd.command("check").description("validate all intent files and count each intent's expansions").action(async (_o, cmd: Command) => {
   const cfg = config(cmd);
-  const locales: Locale[] = opts(cmd).locale ? [cfg.locale] : ["en", "de"];
-  const report = locales.map((locale) => ({ locale, intents: intentsCheck(new IntentMatcher(loadGrammar(cfg.intentsDir, locale))) }));
+  // Without --locale: every locale the intents folder has (a developer's own domain may have only one).
+  const locales: Locale[] = opts(cmd).locale ? [cfg.locale] : LOCALES.filter((l) => existsSync(join(cfg.intentsDir, l)));
+  const report = locales.map((locale) => ({ locale, intents: intentsCheck(new IntentMatcher(loadIntents(cfg, locale))) }));
   out(cmd, report, () => report.map((r) => `${r.locale}: ${r.intents.length} intents, all files valid\n${r.intents.map((i) => `  ${i.intent.padEnd(16)} ${String(i.templates).padStart(4)} templates ${String(i.expansions).padStart(10)} expansions`).join("\n")}`).join("\n"));
 });
 intentsCmd.command("test").argument("<sentence>").description("show how a sentence parses").action(async (sentence: string, _o, cmd: Command) => {

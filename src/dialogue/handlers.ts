@@ -230,7 +230,11 @@ async function recommend(deps: HandlerDeps, req: Request): Promise<Outcome> {
 async function checkout(deps: HandlerDeps): Promise<Outcome> {
   const cart = await deps.shop.cart(deps.shopperId);
   if (cart.lines.length === 0) return done(say("cart_empty"));
-  return { reply: say("confirm_order", { items: cartItems(cart), total: { money: cart.total } }), next: "confirmingCheckout" };
+  return {
+    reply: say("confirm_order", { items: cartItems(cart), total: { money: cart.total } }),
+    next: "confirmingCheckout",
+    confirmed: cart.lines.map((l) => ({ productId: l.product.id, quantity: l.quantity })),
+  };
 }
 
 async function orderStatus(deps: HandlerDeps, req: Request): Promise<Outcome> {

@@ -76,6 +76,47 @@ describe("dialogue machine", () => {
     await shop.close();
   });
 
+  it("after a checkout timed out, 'no' asks the shop before saying nothing was ordered", async () => {
+    const shop = await freshDemoShop();
+    const clock = new SimulatedClock();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // The order goes through, but its answer arrives only after the dialogue gave up waiting.
+    const slowOrders = new Proxy(shop, {
+      get(target, prop, receiver) {
+        if (prop !== "placeOrder") return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<Shop["placeOrder"]>) => { const o = await target.placeOrder(...args); await gate; return o; };
+      },
+    });
+    const session = sessionFor(shop, "en", { clock, timing, shopOverride: slowOrders });
+    await session.turn("add two packs of coffee");
+    await session.turn("check out");
+    await session.turn("yes");
+    const pending = session.turn("four three two one");
+    for (let i = 0; i < 100 && session.state !== "placingOrder"; i++) await settle(); // the PIN check (scrypt) runs first
+    expect(session.state).toBe("placingOrder");
+    clock.increment(timing.shopTimeoutMs);
+    expect((await pending).replyKey).toBe("order_slow");
+    const answer = await session.turn("no");
+    expect(answer.replyKey).toBe("order_placed");
+    expect((await shop.cart("demo")).lines).toEqual([]);
+    release();
+    await shop.close();
+  });
+
+  it("hides a PIN said at the wrong moment", async () => {
+    const shop = await freshDemoShop();
+    const traces: TurnTrace[] = [];
+    const session = sessionFor(shop, "en", { onTurn: (t) => traces.push(t) });
+    await session.turn("add coffee");
+    await session.turn("check out");
+    await session.turn("yes and the pin is four three two one");
+    await session.turn("add 12 bananas");
+    expect(traces[2].input).toBe("yes and the pin is * * * *");
+    expect(traces[3].input).toBe("add 12 bananas");
+    await shop.close();
+  });
+
   it("reprompts on silence, escalating, then ends", async () => {
     const shop = await freshDemoShop();
     const session = sessionFor(shop, "en");

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, assign, fromPromise, not, setup } from "xstate";
 import type { Parse } from "../nlu/matcher.js";
 import type { Slots } from "../nlu/grammar.js";
-import { ShopError, type Order, type PinCheck } from "../shop/types.js";
+import { ShopError, type ConfirmedLine, type Order, type PinCheck } from "../shop/types.js";
 import type { Reply } from "../voice/reply.js";
 import { handleRequest } from "./handlers.js";
 import type { HandlerDeps, Options, Outcome, Request } from "./types.js";
@@ -16,6 +16,10 @@ export interface DialogueContext {
   pending?: Outcome["pending"];
   /** Created once per confirmed checkout: retries of that checkout can never place a second order. */
   checkoutKey?: string;
+  /** The cart as read back at checkout: the order must match it. */
+  confirmed?: ConfirmedLine[];
+  /** Set once an order was sent to the shop with checkoutKey: it may have gone through even if no answer came. */
+  orderAttempted?: boolean;
   /** Held only between "my PIN is ..." and the check; never logged. */
   pin?: string;
   noMatch: number;
@@ -54,7 +58,8 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
     actors: {
       handle: fromPromise<Outcome, { request: Request; lastProductId?: string }>(({ input }) => handleRequest(deps, input.request, input.lastProductId)),
       verifyPin: fromPromise<PinCheck, { pin: string }>(({ input }) => deps.shop.verifyPin(deps.shopperId, input.pin)),
-      placeOrder: fromPromise<Order, { key: string }>(({ input }) => deps.shop.placeOrder(deps.shopperId, input.key)),
+      placeOrder: fromPromise<Order, { key: string; confirmed?: ConfirmedLine[] }>(({ input }) => deps.shop.placeOrder(deps.shopperId, input.key, input.confirmed)),
+      orderByKey: fromPromise<Order | null, { key: string }>(({ input }) => deps.shop.orderByKey(deps.shopperId, input.key)),
     },
     delays: {
       shopTimeout: () => timing.shopTimeoutMs,
@@ -76,6 +81,8 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
       isHelp: intentIs("Help"),
       isRepeat: intentIs("Repeat"),
       isPin: intentIs("ProvidePin"),
+      isNoOrCancel: intentIs("No", "Cancel"),
+      orderAttempted: ({ context }) => !!context.orderAttempted,
       saidNumber: ({ event }) => numberSaid(event) !== undefined,
       // "how much is it?" while a list is open: it means one of the list, so ask which and keep the list.
       refersToList: ({ event }) => {
@@ -128,15 +135,21 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
         const quantity = (parsed(event)?.slots.quantity as number | undefined) ?? p.quantity ?? 1;
         return { request: { intent: p.intent, slots: { quantity }, productId: p.productId }, pending: undefined };
       }),
-      forgetTopic: assign({ options: undefined, pending: undefined, checkoutKey: undefined, pin: undefined }),
+      forgetTopic: assign({ options: undefined, pending: undefined, checkoutKey: undefined, pin: undefined, confirmed: undefined, orderAttempted: undefined }),
+      sayOrderPlaced: assign((_, o: Order) => {
+        const reply: Reply = { key: "order_placed", vars: { order: o.id, total: { money: o.total } } };
+        return { reply, lastReply: reply };
+      }),
       applyOutcome: assign(({ context }, o: Outcome) => ({
         reply: o.reply,
         lastReply: o.reply,
         lastProductId: o.lastProductId ?? context.lastProductId,
         options: o.options,
         pending: o.pending,
+        confirmed: o.confirmed,
         // Anything that may have changed the cart makes an earlier checkout key stale.
         checkoutKey: undefined,
+        orderAttempted: undefined,
       })),
     },
   }).createMachine({
@@ -168,13 +181,12 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
             invoke: {
               src: "handle",
               input: ({ context }) => ({ request: context.request!, lastProductId: context.lastProductId }),
-              onDone: [
-                { guard: ({ event }) => event.output.next === "choosing", target: "choosing", actions: { type: "applyOutcome", params: ({ event }) => event.output } },
-                { guard: ({ event }) => event.output.next === "askingQuantity", target: "askingQuantity", actions: { type: "applyOutcome", params: ({ event }) => event.output } },
-                { guard: ({ event }) => event.output.next === "offeringAlternative", target: "offeringAlternative", actions: { type: "applyOutcome", params: ({ event }) => event.output } },
-                { guard: ({ event }) => event.output.next === "confirmingCheckout", target: "confirmingCheckout", actions: { type: "applyOutcome", params: ({ event }) => event.output } },
-                { target: "ready", actions: { type: "applyOutcome", params: ({ event }) => event.output } },
-              ],
+              // The handler's outcome names the next step; each step is a state of the same name.
+              onDone: (["choosing", "askingQuantity", "offeringAlternative", "confirmingCheckout", "ready"] as const).map((step) => ({
+                guard: ({ event }: { event: { output: Outcome } }) => event.output.next === step,
+                target: step,
+                actions: { type: "applyOutcome" as const, params: ({ event }: { event: { output: Outcome } }) => event.output },
+              })),
               onError: { target: "ready", actions: say("shop_error") },
             },
             after: { shopTimeout: { target: "ready", actions: say("shop_slow") } },
@@ -211,6 +223,8 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
           confirmingCheckout: {
             on: {
               UTTERANCE: [
+                // After a checkout timed out, "no" must not claim nothing was ordered: ask the shop first.
+                { guard: and(["isNoOrCancel", "orderAttempted"]), target: "checkingOrder", actions: "heard" },
                 {
                   guard: "isYes",
                   target: "askingPin",
@@ -245,7 +259,14 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
                     return { reply, lastReply: reply };
                   })],
                 },
-                { target: "ready", actions: ["forgetTopic", say("pin_locked", { minutes: 15 })] },
+                {
+                  target: "ready",
+                  actions: ["forgetTopic", assign(({ event }) => {
+                    const until = event.output.result === "locked" ? event.output.until.getTime() : Date.now();
+                    const reply: Reply = { key: "pin_locked", vars: { minutes: { counted: Math.max(1, Math.ceil((until - Date.now()) / 60_000)), key: "minutes" } } };
+                    return { reply, lastReply: reply };
+                  })],
+                },
               ],
               onError: { target: "ready", actions: ["forgetTopic", say("shop_error")] },
             },
@@ -253,18 +274,17 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
           },
           placingOrder: {
             tags: "busy",
+            entry: assign({ orderAttempted: true }),
             invoke: {
               src: "placeOrder",
-              input: ({ context }) => ({ key: context.checkoutKey! }),
-              onDone: {
-                target: "ready",
-                actions: ["forgetTopic", assign(({ event }) => {
-                  const o = event.output;
-                  const reply: Reply = { key: "order_placed", vars: { order: o.id, total: { money: o.total } } };
-                  return { reply, lastReply: reply };
-                })],
-              },
+              input: ({ context }) => ({ key: context.checkoutKey!, confirmed: context.confirmed }),
+              onDone: { target: "ready", actions: ["forgetTopic", { type: "sayOrderPlaced", params: ({ event }) => event.output }] },
               onError: [
+                {
+                  guard: ({ event }) => event.error instanceof ShopError && event.error.code === "cart-changed",
+                  target: "ready",
+                  actions: ["forgetTopic", say("cart_changed")],
+                },
                 {
                   guard: ({ event }) => event.error instanceof ShopError && event.error.code === "out-of-stock",
                   target: "ready",
@@ -280,6 +300,19 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
             },
             // Keep the key: confirming again retries the same order, which the shop places at most once.
             after: { shopTimeout: { target: "confirmingCheckout", actions: say("order_slow") } },
+          },
+          checkingOrder: {
+            tags: "busy",
+            invoke: {
+              src: "orderByKey",
+              input: ({ context }) => ({ key: context.checkoutKey! }),
+              onDone: [
+                { guard: ({ event }) => event.output !== null, target: "ready", actions: ["forgetTopic", { type: "sayOrderPlaced", params: ({ event }) => event.output! }] },
+                { target: "ready", actions: ["forgetTopic", say("order_not_placed")] },
+              ],
+              onError: { target: "ready", actions: ["forgetTopic", say("order_unknown_outcome")] },
+            },
+            after: { shopTimeout: { target: "ready", actions: ["forgetTopic", say("order_unknown_outcome")] } },
           },
           ended: { type: "final" },
         },

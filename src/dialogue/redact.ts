@@ -1,16 +1,24 @@
 import type { Grammar } from "../nlu/grammar.js";
 import { tokenize } from "../nlu/text.js";
 
-/** Replaces every digit and spoken digit word with "*": PIN digits never reach a log or trace. */
-export function redactPin(text: string, grammar: Grammar): string {
-  const digitWords = new Set<string>();
-  for (const { node, value } of grammar.numbers) {
-    if (value < 0 || value > 9) continue;
-    const words = node.kind === "word" ? [node.word] : node.kind === "alt" ? node.options.flatMap((o) => (o.kind === "word" ? [o.word] : [])) : [];
-    words.forEach((w) => digitWords.add(w));
+/**
+ * Hides PIN digits before a turn is logged or traced. In a PIN turn every digit goes; in any other
+ * turn, every run of three or more spoken or written digits (a PIN said at the wrong moment).
+ */
+export function redactPin(text: string, grammar: Grammar, pinTurn: boolean): string {
+  const parts = text.split(/(\s+)/);
+  const isDigit = (part: string) => /^\d+$/.test(part.replace(/[^\p{L}\p{N}]/gu, "")) || grammar.digitWords.has(tokenize(part, grammar.locale)[0] ?? "\u0000");
+  const hide = parts.map(() => false);
+  for (let i = 0; i < parts.length; ) {
+    if (!isDigit(parts[i]) || /^\s+$/.test(parts[i])) { i++; continue; }
+    let j = i;
+    let digits = 0;
+    while (j < parts.length && (isDigit(parts[j]) || /^\s+$/.test(parts[j]))) {
+      if (isDigit(parts[j])) digits += parts[j].replace(/\D/g, "").length || 1;
+      j++;
+    }
+    if (pinTurn || digits >= 3) for (let k = i; k < j; k++) hide[k] = isDigit(parts[k]);
+    i = j;
   }
-  return text
-    .split(/(\s+)/)
-    .map((part) => (digitWords.has(tokenize(part, grammar.locale)[0] ?? "\u0000") ? "*" : part.replace(/\d/g, "*")))
-    .join("");
+  return parts.map((p, i) => (hide[i] ? p.replace(/[\p{L}\p{N}]+/gu, (m) => "*".repeat(Math.min(m.length, 1))) : p)).join("");
 }

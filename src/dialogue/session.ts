@@ -1,7 +1,7 @@
 import { createActor, waitFor, type Actor, type AnyActorRef } from "xstate";
 import type { IntentMatcher, Parse } from "../nlu/matcher.js";
 import type { Locale, Shop } from "../shop/types.js";
-import { renderReply, type Reply } from "../voice/reply.js";
+import { MissingResponseError, renderReply, type Reply } from "../voice/reply.js";
 import { createDialogueMachine, DEFAULT_TIMING, type DialogueMachine, type DialogueTiming } from "./machine.js";
 import { redactPin } from "./redact.js";
 import { chooseHypothesis, type Reading } from "../nlu/choose-hypothesis.js";
@@ -112,7 +112,7 @@ export class Session {
   private trace(text: string, parse: Parse | null, stateBefore: string, reply: Reply, started: number): TurnTrace {
     const pinTurn = parse?.intent === "ProvidePin" || stateBefore === "askingPin";
     const trace: TurnTrace = {
-      input: pinTurn ? redactPin(text, this.opts.matcher.grammar) : text,
+      input: redactPin(text, this.opts.matcher.grammar, pinTurn),
       locale: this.opts.locale,
       intent: parse?.intent ?? null,
       slots: parse ? { ...parse.slots, ...(parse.slots.pin !== undefined ? { pin: "****" } : {}) } : {},
@@ -120,13 +120,24 @@ export class Session {
       stateBefore,
       stateAfter: this.state,
       shopCalls: [...this.calls],
-      reply: renderReply(reply, this.opts.matcher.grammar.responses, this.opts.locale, this.categoryName),
+      reply: this.render(reply),
       replyKey: reply.key,
       ms: Math.round((performance.now() - started) * 10) / 10,
       ended: this.ended,
     };
     this.opts.onTurn?.(trace);
     return trace;
+  }
+
+  /** A reply that cannot be put into words (a broken responses.yaml) becomes an apology, not a crash. */
+  private render(reply: Reply): string {
+    try {
+      return renderReply(reply, this.opts.matcher.grammar.responses, this.opts.locale, this.categoryName);
+    } catch (e) {
+      if (!(e instanceof MissingResponseError)) throw e;
+      process.emitWarning(e.message);
+      return this.opts.locale === "de" ? "Entschuldigung, dafür fehlt mir gerade die passende Antwort." : "Sorry, I can't put that into words right now.";
+    }
   }
 
   stop(): void {

@@ -1,6 +1,6 @@
 import type { Slots } from "../nlu/grammar.js";
 import type { Reply } from "../voice/reply.js";
-import type { Locale, Shop } from "../shop/types.js";
+import type { ConfirmedLine, Locale, Shop } from "../shop/types.js";
 
 /** A request the dialogue hands to the shop-facing handlers: an intent, its slots, and what context resolved. */
 export interface Request {
@@ -29,6 +29,8 @@ export interface Outcome {
   options?: Options;
   /** For askingQuantity: the product waiting for a number. For offeringAlternative: what "yes" adds. */
   pending?: { productId: string; quantity?: number; intent: "AddToCart" | "SetQuantity" };
+  /** For confirmingCheckout: the cart lines read back to the shopper, which the order must match. */
+  confirmed?: ConfirmedLine[];
 }
 
 /** What the catalog knows about words (CatalogIndex implements it). */

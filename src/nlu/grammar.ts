@@ -32,6 +32,8 @@ export interface Grammar {
   lists: Record<string, ListDef>;
   rules: Record<string, TemplateNode>;
   numbers: { node: TemplateNode; value: number }[];
+  /** One-word spellings of the digits 0-9 ("four", "vier"): PIN entry, and what a log must hide. */
+  digitWords: Map<string, number>;
   skipWords: string[][];
   responses: Record<string, string[]>;
 }

@@ -62,6 +62,13 @@ describe("loading intent files", () => {
     expect(() => loadGrammar(intentsDir({ "AddToCart.yaml": ADD.replace("language: en", "language: de") }), "en")).toThrow(/AddToCart\.yaml:1: language is 'de'/);
   });
 
+  it("checks number words and list values like templates", () => {
+    const badNumber = intentsDir({ "_common.yaml": COMMON.replace('"a dozen": 12', '"(a dozen": 12'), "AddToCart.yaml": ADD });
+    expect(() => loadGrammar(badNumber, "en")).toThrow(/_common\.yaml:\d+: number '\(a dozen': '\(' is never closed/);
+    const badValue = intentsDir({ "_common.yaml": COMMON.replace('in: "(small|little)"', 'in: "(small|little) <nosuchrule>"'), "AddToCart.yaml": ADD });
+    expect(() => loadGrammar(badValue, "en")).toThrow(/_common\.yaml:\d+: unknown expansion rule <nosuchrule> in a list value/);
+  });
+
   it("refuses expansion rule cycles", () => {
     const dir = intentsDir({ "_common.yaml": COMMON.replace('cart: "[to] [my] (cart|basket)"', 'cart: "<basket>"\n  basket: "[my] <cart>"'), "AddToCart.yaml": ADD });
     expect(() => loadGrammar(dir, "en")).toThrow(/expansion rule cycle/);

@@ -8,7 +8,7 @@ import type { Grammar, ListDef, Sentence, SlotValue, Slots } from "./grammar.js"
 /** A mistake in an intent file, reported as `file:line: what is wrong`. */
 export class IntentFileError extends Error {
   constructor(readonly file: string, readonly line: number, readonly problem: string) {
-    super(`${file}:${line}: ${problem}`);
+    super(line > 0 ? `${file}:${line}: ${problem}` : `${file}: ${problem}`);
   }
 }
 
@@ -118,12 +118,12 @@ function checkLanguage(file: YamlFile, locale: string) {
 /** Loads and validates `intents/<locale>/`: every problem names its file and line. */
 export function loadGrammar(intentsDir: string, locale: string): Grammar {
   const dir = join(intentsDir, locale);
-  if (!existsSync(dir)) {
-    throw new IntentFileError(dir, 0, `no intent files for locale '${locale}' (expected a folder ${dir}/ with _common.yaml)`);
-  }
   const shown = (p: string) => relative(process.cwd(), p) || p;
+  if (!existsSync(dir)) {
+    throw new IntentFileError(shown(dir), 0, `no intent files for locale '${locale}' (expected a folder with _common.yaml)`);
+  }
   const grammar: Grammar = {
-    locale, dir, intents: [], sentences: [], lists: {}, rules: {}, numbers: [], skipWords: [], responses: {},
+    locale, dir, intents: [], sentences: [], lists: {}, rules: {}, numbers: [], digitWords: new Map(), skipWords: [], responses: {},
   };
   const ruleLines = new Map<string, { file: string; line: number }>();
 
@@ -131,13 +131,31 @@ export function loadGrammar(intentsDir: string, locale: string): Grammar {
   if (!existsSync(commonPath)) throw new IntentFileError(shown(commonPath), 0, "missing: every locale needs _common.yaml");
   const common = readYaml(commonPath, shown(commonPath));
   checkLanguage(common, locale);
+  const listLines = new Map<string, number>();
   for (const [name, node] of entries(common, child(common, common.root, "lists"), "lists")) {
     grammar.lists[name] = parseList(common, name, node, locale);
+    listLines.set(name, common.lineOf(node));
   }
+  const listRefs: { node: TemplateNode; line: number; file: string }[] = [];
   for (const [words, value] of entries(common, child(common, common.root, "numbers"), "numbers")) {
     const n = Number(scalar(common, value, `number '${words}'`));
     if (!Number.isFinite(n)) throw new IntentFileError(common.path, common.lineOf(value), `number '${words}' must map to a number`);
-    grammar.numbers.push({ node: parseTemplate(words, (w) => tokenize(w, locale)), value: n });
+    let node: TemplateNode;
+    try {
+      node = parseTemplate(words, (w) => tokenize(w, locale));
+    } catch (e) {
+      if (e instanceof TemplateSyntaxError) throw new IntentFileError(common.path, common.lineOf(value), `number '${words}': ${e.message}`);
+      throw e;
+    }
+    grammar.numbers.push({ node, value: n });
+    listRefs.push({ node, line: common.lineOf(value), file: common.path });
+    if (n >= 0 && n <= 9) {
+      const options = node.kind === "alt" ? node.options : [node];
+      for (const o of options) if (o.kind === "word") grammar.digitWords.set(o.word, n);
+    }
+  }
+  for (const [name, list] of Object.entries(grammar.lists)) {
+    if (list.kind === "values") for (const v of list.values) listRefs.push({ node: v.node, line: listLines.get(name) ?? 1, file: common.path });
   }
   for (const [name, node] of entries(common, child(common, common.root, "expansion_rules"), "expansion_rules")) {
     grammar.rules[name] = template(common, node, locale).node;
@@ -181,6 +199,12 @@ export function loadGrammar(intentsDir: string, locale: string): Grammar {
         }
       }
     }
+  }
+  // List values and number words may use rules and lists as well: unknown ones would only fail while matching.
+  for (const { node, line, file } of listRefs) {
+    const refs = references(node);
+    for (const r of refs.rules) if (!grammar.rules[r]) throw new IntentFileError(file, line, `unknown expansion rule <${r}> in a list value or number word`);
+    for (const l of refs.lists) if (!grammar.lists[l]) throw new IntentFileError(file, line, `unknown list {${l}} in a list value or number word`);
   }
   // Rules may refer to rules and lists too; check them once all are known, and refuse cycles.
   for (const [name, node] of Object.entries(grammar.rules)) {

@@ -43,21 +43,12 @@ const NO_CATALOG: CatalogScorer = { score: () => 0 };
 
 /** A small backtracking matcher: every template is tried against the tokens, and all complete matches ranked. */
 export class IntentMatcher {
-  private readonly digitWords = new Map<string, number>();
-
-  constructor(readonly grammar: Grammar, private readonly catalog: CatalogScorer = NO_CATALOG, readonly minScore = 0.5) {
-    for (const { node, value } of grammar.numbers) {
-      if (value >= 0 && value <= 9 && node.kind === "word") this.digitWords.set(node.word, value);
-      if (value >= 0 && value <= 9 && node.kind === "alt") {
-        for (const o of node.options) if (o.kind === "word") this.digitWords.set(o.word, value);
-      }
-    }
-  }
+  constructor(readonly grammar: Grammar, private readonly catalog: CatalogScorer = NO_CATALOG, readonly minScore = 0.5) {}
 
   parse(text: string): ParseResult {
     const tokens = this.withoutSkipWords(tokenize(text, this.grammar.locale));
     if (tokens.length === 0) return { text, tokens, best: null, alternatives: [] };
-    const run = new MatchRun(this.grammar, tokens, this.digitWords);
+    const run = new MatchRun(this.grammar, tokens, this.grammar.digitWords);
     const catalogScores = new Map<string, number>();
     const catalogScore = (phrase: string) => {
       if (!catalogScores.has(phrase)) catalogScores.set(phrase, this.catalog.score(phrase));
@@ -142,6 +133,8 @@ class MatchRun {
     const out: State[] = [];
     for (const s of states) {
       if (list.kind === "catalog") {
+        // A product never starts with a number: "add 100 bananas" is an out-of-range quantity, not a product called "100 bananas".
+        if (/^\d+$/.test(this.tokens[s.pos] ?? "")) continue;
         for (let end = s.pos + 1; end <= this.tokens.length; end++) {
           out.push({ ...s, pos: end, slots: { ...s.slots, [slot]: this.tokens.slice(s.pos, end).join(" ") }, wild: [...s.wild, [s.pos, end, slot]] });
         }

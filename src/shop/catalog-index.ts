@@ -80,7 +80,7 @@ export class CatalogIndex {
     if (!own) return false;
     return tokenize(query, locale).filter((w) => !FILLER[locale].has(w)).every((w) => {
       const t = normalizeTerm(w, locale);
-      return own.has(t) || (t.length >= 4 && [...own].some((v) => Math.abs(v.length - t.length) <= 1 && distance(v, t) <= 1));
+      return own.has(t) || nearWord(t, own);
     });
   }
 
@@ -118,7 +118,7 @@ export class CatalogIndex {
           content++;
           const t = normalizeTerm(w, locale);
           if (vocab.has(t)) sum += 1;
-          else if (t.length >= 4 && [...vocab].some((v) => Math.abs(v.length - t.length) <= 1 && distance(v, t) <= 1)) sum += 0.8;
+          else if (nearWord(t, vocab)) sum += 0.8;
         }
         return content === 0 ? 0 : sum / words.length;
       },
@@ -142,6 +142,11 @@ export function normalizeTerm(term: string, locale: Locale): string {
   const plain = t.replace(/ä/g, "a").replace(/ö/g, "o").replace(/ü/g, "u").replace(/ß/g, "ss");
   if (plain.length <= 4) return plain;
   return plain.replace(/(er|en|e|n|s)$/, "");
+}
+
+/** One slip of the tongue (or of the recognizer) away from a known word: "lavaza" for "lavazza". */
+function nearWord(word: string, known: Set<string>): boolean {
+  return word.length >= 4 && [...known].some((v) => Math.abs(v.length - word.length) <= 1 && distance(v, word) <= 1);
 }
 
 function lastWord(phrase: string, locale: Locale): string {

@@ -30,9 +30,10 @@ export interface Database {
   location: string;
   /**
    * The order path's transaction: SQLite takes the write lock up front (BEGIN IMMEDIATE) so two
-   * writers never deadlock on upgrade; PostgreSQL serialises on the idempotency key with an advisory lock.
+   * writers never deadlock on upgrade; PostgreSQL takes transaction-level advisory locks on the
+   * given keys, in the order given (the shopper's cart, then the idempotency key).
    */
-  orderTransaction<T>(lockKey: string, fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T>;
+  orderTransaction<T>(lockKeys: string[], fn: (trx: Transaction<Tables>) => Promise<T>): Promise<T>;
 }
 
 export async function openDatabase(opts: { dataDir: string; databaseUrl?: string }): Promise<Database> {
@@ -71,6 +72,9 @@ export async function openSqlite(file: string): Promise<Database> {
 export async function openPostgres(url: string): Promise<Database> {
   const { default: pg } = await import("pg");
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client losing its server must not take the process down: the next query reconnects,
+  // and a failing one becomes a spoken apology.
+  pool.on("error", (err) => process.emitWarning(`PostgreSQL connection lost: ${err.message}`));
   // int8 (bigint) and numeric come back as strings by default; our values fit in a JS number.
   pg.types.setTypeParser(20, (v: string) => Number(v));
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
@@ -79,10 +83,11 @@ export async function openPostgres(url: string): Promise<Database> {
     db,
     engine: "postgres",
     location: `${u.protocol}//${u.host}${u.pathname}`,
-    orderTransaction: (key, fn) =>
+    orderTransaction: (keys, fn) =>
       db.transaction().execute(async (trx) => {
-        // Concurrent submissions of one key wait here instead of all running the order and failing at the unique index.
-        await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
+        // Concurrent orders of one cart, and submissions of one key, wait here instead of reading the
+        // same cart twice or all running the order and failing at the unique index.
+        for (const key of keys) await sql`select pg_advisory_xact_lock(hashtext(${key}))`.execute(trx);
         return fn(trx);
       }),
   };

@@ -7,7 +7,7 @@ import { CatalogIndex } from "./catalog-index.js";
 import { pinMatches, PIN_LOCK_MS, PIN_MAX_TRIES } from "./pin.js";
 import { rankForWish, rankSimilar } from "./recommend.js";
 import {
-  ShopError, type Cart, type Category, type Locale, type Order, type PinCheck, type Product, type Recommendation, type Shop, type Shopper,
+  ShopError, type Cart, type Category, type ConfirmedLine, type Locale, type Order, type PinCheck, type Product, type Recommendation, type Shop, type Shopper,
 } from "./types.js";
 
 type ProductRow = Selectable<Tables["products"]>;
@@ -143,27 +143,38 @@ export class SqlShop implements Shop {
 
   async verifyPin(shopperId: string, pin: string): Promise<PinCheck> {
     const db = this.database.db;
-    const row = await db.selectFrom("shoppers").select(["pin_hash", "pin_failures", "locked_until"]).where("id", "=", shopperId).executeTakeFirst();
-    if (!row) throw new ShopError("unavailable", `unknown shopper ${shopperId}`);
     const now = this.now();
-    if (row.locked_until !== null && Number(row.locked_until) > now) return { result: "locked", until: new Date(Number(row.locked_until)) };
-    if (await pinMatches(pin, row.pin_hash)) {
-      await db.updateTable("shoppers").set({ pin_failures: 0, locked_until: null }).where("id", "=", shopperId).execute();
+    // Claim the try before checking the PIN (one atomic update), so guesses sent at the same time
+    // cannot all see "no failures yet". An expired lock starts a fresh count.
+    const claimed = await db.updateTable("shoppers")
+      .set({
+        pin_failures: sql<number>`case when locked_until is not null then 1 else pin_failures + 1 end`,
+        locked_until: null,
+      })
+      .where("id", "=", shopperId)
+      .where((eb) => eb.or([eb("locked_until", "is", null), eb("locked_until", "<=", now)]))
+      .returning(["pin_failures", "pin_hash"])
+      .executeTakeFirst();
+    if (!claimed) {
+      const row = await db.selectFrom("shoppers").select("locked_until").where("id", "=", shopperId).executeTakeFirst();
+      if (!row) throw new ShopError("unavailable", `unknown shopper ${shopperId}`);
+      return { result: "locked", until: new Date(Number(row.locked_until)) };
+    }
+    const tries = Number(claimed.pin_failures);
+    if (tries <= PIN_MAX_TRIES && (await pinMatches(pin, claimed.pin_hash))) {
+      await db.updateTable("shoppers").set({ pin_failures: 0 }).where("id", "=", shopperId).execute();
       return { result: "ok" };
     }
-    // A lock that has expired starts a fresh count.
-    const failures = (row.locked_until !== null ? 0 : Number(row.pin_failures)) + 1;
-    if (failures >= PIN_MAX_TRIES) {
+    if (tries >= PIN_MAX_TRIES) {
       const until = now + PIN_LOCK_MS;
       await db.updateTable("shoppers").set({ pin_failures: 0, locked_until: until }).where("id", "=", shopperId).execute();
       return { result: "locked", until: new Date(until) };
     }
-    await db.updateTable("shoppers").set({ pin_failures: failures, locked_until: null }).where("id", "=", shopperId).execute();
-    return { result: "wrong", triesLeft: PIN_MAX_TRIES - failures };
+    return { result: "wrong", triesLeft: PIN_MAX_TRIES - tries };
   }
 
-  async placeOrder(shopperId: string, idempotencyKey: string): Promise<Order> {
-    const orderId = await this.database.orderTransaction(idempotencyKey, async (trx) => {
+  async placeOrder(shopperId: string, idempotencyKey: string, confirmed?: ConfirmedLine[]): Promise<Order> {
+    const orderId = await this.database.orderTransaction([`cart:${shopperId}`, `order-key:${idempotencyKey}`], async (trx) => {
       const lines = await trx.selectFrom("cart_lines").innerJoin("products", "products.id", "cart_lines.product_id")
         .select(["cart_lines.product_id", "cart_lines.quantity", "products.price", "products.stock", "products.name"])
         .where("cart_lines.shopper_id", "=", shopperId).execute();
@@ -176,6 +187,10 @@ export class SqlShop implements Shop {
         throw new ShopError("idempotency-conflict", "this order key was already used for a different cart", { idempotencyKey });
       }
       if (lines.length === 0) throw new ShopError("empty-cart", "the cart is empty");
+      // Order what the shopper confirmed, not what the cart became meanwhile (another device, another tab).
+      if (confirmed && requestHash(confirmed.map((c) => ({ product_id: c.productId, quantity: c.quantity }))) !== hash) {
+        throw new ShopError("cart-changed", "the cart changed after it was confirmed");
+      }
       for (const l of lines) {
         const updated = await trx.updateTable("products").set((eb) => ({ stock: eb("stock", "-", l.quantity) }))
           .where("id", "=", l.product_id).where("stock", ">=", l.quantity).executeTakeFirst();
@@ -195,6 +210,12 @@ export class SqlShop implements Shop {
       return id;
     });
     return (await this.order(shopperId, orderId))!;
+  }
+
+  async orderByKey(shopperId: string, idempotencyKey: string): Promise<Order | null> {
+    const row = await this.database.db.selectFrom("orders").select("id").where("shopper_id", "=", shopperId)
+      .where("idempotency_key", "=", idempotencyKey).executeTakeFirst();
+    return row ? this.order(shopperId, Number(row.id)) : null;
   }
 
   async orders(shopperId: string, limit = 20): Promise<Order[]> {

@@ -42,6 +42,11 @@ export interface OrderLine {
   unitPrice: number;
 }
 
+export interface ConfirmedLine {
+  productId: string;
+  quantity: number;
+}
+
 export interface Order {
   id: number;
   shopperId: string;
@@ -83,7 +88,13 @@ export interface Shop {
   clearCart(shopperId: string): Promise<Cart>;
 
   verifyPin(shopperId: string, pin: string): Promise<PinCheck>;
-  placeOrder(shopperId: string, idempotencyKey: string): Promise<Order>;
+  /**
+   * Places the cart as one order, at most once per key. With `confirmed`, the cart must still be
+   * what the shopper confirmed (else "cart-changed"); nothing changes when it fails.
+   */
+  placeOrder(shopperId: string, idempotencyKey: string, confirmed?: ConfirmedLine[]): Promise<Order>;
+  /** The order placed with this key, if any: how a timed-out checkout learns whether it went through. */
+  orderByKey(shopperId: string, idempotencyKey: string): Promise<Order | null>;
   orders(shopperId: string, limit?: number): Promise<Order[]>;
   order(shopperId: string, orderId: number): Promise<Order | null>;
 
@@ -102,7 +113,7 @@ export interface Shop {
 
 /** Expected shop failures: the dialogue turns these into spoken answers. */
 export class ShopError extends Error {
-  constructor(readonly code: "empty-cart" | "out-of-stock" | "unknown-product" | "idempotency-conflict" | "locked" | "unavailable", message: string, readonly detail: Record<string, unknown> = {}) {
+  constructor(readonly code: "empty-cart" | "out-of-stock" | "unknown-product" | "idempotency-conflict" | "cart-changed" | "locked" | "unavailable", message: string, readonly detail: Record<string, unknown> = {}) {
     super(message);
   }
 }

@@ -108,6 +108,40 @@ describe.each(backends)("store on $name", (backend) => {
     await shop.close();
   });
 
+  it("ten wrong PINs sent at once still lock after three tries", async () => {
+    const shop = await demoShop();
+    const results = await Promise.all(Array.from({ length: 10 }, () => shop.verifyPin("demo", "0000")));
+    expect(results.filter((r) => r.result === "wrong")).toHaveLength(2);
+    expect(results.filter((r) => r.result === "locked")).toHaveLength(8);
+    expect((await shop.verifyPin("demo", "4321")).result).toBe("locked");
+    await shop.close();
+  });
+
+  it("one cart ordered under two keys at once becomes one order", async () => {
+    const shop = await demoShop();
+    const stock = (await shop.product("chiquita-bananas"))!.stock;
+    await shop.addToCart("demo", "chiquita-bananas", 2);
+    const results = await Promise.allSettled([shop.placeOrder("demo", "tab-a"), shop.placeOrder("demo", "tab-b")]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "empty-cart" } });
+    expect((await shop.product("chiquita-bananas"))!.stock).toBe(stock - 2);
+    await shop.close();
+  });
+
+  it("orders only the cart the shopper confirmed", async () => {
+    const shop = await demoShop();
+    await shop.addToCart("demo", "chiquita-bananas", 1);
+    const confirmed = [{ productId: "chiquita-bananas", quantity: 1 }];
+    await shop.addToCart("demo", "lavazza-crema-1kg", 1); // added from another device after "yes"
+    await expect(shop.placeOrder("demo", "key-c", confirmed)).rejects.toMatchObject({ code: "cart-changed" });
+    expect(await shop.orderByKey("demo", "key-c")).toBeNull();
+    expect((await shop.cart("demo")).lines).toHaveLength(2);
+    await shop.removeFromCart("demo", "lavazza-crema-1kg");
+    const order = await shop.placeOrder("demo", "key-c", confirmed);
+    expect((await shop.orderByKey("demo", "key-c"))?.id).toBe(order.id);
+    await shop.close();
+  });
+
   it("stores the PIN only as a scrypt hash", async () => {
     const database = await backend.open(await backend.create());
     const shop = await SqlShop.open(database);
