@@ -39,17 +39,20 @@ const FORMAT_NAMES: Record<number, string> = {
 /** How to fix an unsupported file, said once for every such error. */
 const CONVERT_HINT = "convert it with: sox IN.wav -r 16000 -c 1 -b 16 OUT.wav";
 
-/** Streaming writers (sox to a pipe) leave these in the size fields because they cannot seek back. */
-const UNKNOWN_SIZES = new Set([0, 0xffffffff]);
+/**
+ * Writers streaming to a pipe cannot seek back to fill in sizes: sox and `espeak-ng --stdout` leave
+ * 0x7ffff000, ffmpeg 0xffffffff, some 0. Such a size means "until the end of the file".
+ */
+const isStreamedSize = (size: number) => size >= 0x7fff0000;
 
 /**
  * Finds the format and the sample bytes of a WAV held in memory. `name` is only for messages.
  * Throws AudioError for non-WAV, corrupt, truncated or unsupported content.
  */
 export function parseWav(bytes: Uint8Array, name: string): { format: WavFormat; data: Uint8Array } {
-  const fail = (what: string, hint?: string): never => {
+  function fail(what: string, hint?: string): never {
     throw new AudioError(`${name}: ${what}`, hint);
-  };
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
   if (bytes.length < 12) fail(bytes.length === 0 ? "empty file, not a WAV" : "too short to be a WAV file");
@@ -63,8 +66,11 @@ export function parseWav(bytes: Uint8Array, name: string): { format: WavFormat; 
     const id = tag(at);
     const size = view.getUint32(at + 4, true);
     const body = at + 8;
+    if (id !== "data" && size > bytes.length - body) {
+      fail(`truncated WAV: "${id.replace(/[^\x20-\x7e]/g, "?")}" chunk declares ${size} bytes but the file ends first`);
+    }
     if (id === "fmt ") {
-      if (size < 16 || body + 16 > bytes.length) fail("corrupt WAV: fmt chunk too short");
+      if (size < 16) fail("corrupt WAV: fmt chunk too short");
       let code = view.getUint16(body, true);
       const channels = view.getUint16(body + 2, true);
       const rate = view.getUint32(body + 4, true);
@@ -72,7 +78,7 @@ export function parseWav(bytes: Uint8Array, name: string): { format: WavFormat; 
       const bits = view.getUint16(body + 14, true);
       if (code === FORMAT_EXTENSIBLE) {
         // The real format code is the first two bytes of the sub-format GUID.
-        if (size < 40 || body + 26 > bytes.length) fail("corrupt WAV: extensible fmt chunk too short");
+        if (size < 26) fail("corrupt WAV: extensible fmt chunk too short");
         code = view.getUint16(body + 24, true);
       }
       if (code !== FORMAT_PCM && code !== FORMAT_FLOAT) {
@@ -93,23 +99,21 @@ export function parseWav(bytes: Uint8Array, name: string): { format: WavFormat; 
       if (!fmt) fail("corrupt WAV: data chunk before fmt chunk");
       const available = bytes.length - body;
       let length = size;
+      const riffSize = view.getUint32(4, true);
       if (size > available) {
-        if (!UNKNOWN_SIZES.has(size)) {
+        if (!isStreamedSize(size)) {
           fail(`truncated WAV: data chunk declares ${size} bytes but only ${available} are present`);
         }
-        length = available; // written to a pipe: the data runs to the end of the file
-      } else if (UNKNOWN_SIZES.has(size) && size === 0 && available > 0 && view.getUint32(4, true) === 0) {
-        length = available; // both sizes left at 0 by a streaming writer
+        length = available;
+      } else if (size === 0 && (riffSize === 0 || isStreamedSize(riffSize))) {
+        length = available;
       }
-      const f = fmt!;
+      const f = fmt;
       const frames = Math.floor(length / f.blockAlign);
       return {
         format: { encoding: f.encoding, bitsPerSample: f.bits, sampleRate: f.rate, channels: f.channels, frames },
         data: bytes.subarray(body, body + frames * f.blockAlign),
       };
-    }
-    if (size > bytes.length - body) {
-      fail(`truncated WAV: "${id.replace(/[^\x20-\x7e]/g, "?")}" chunk declares ${size} bytes but the file ends first`);
     }
     at = body + size + (size & 1); // chunks are padded to an even length
   }

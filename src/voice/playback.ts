@@ -164,7 +164,12 @@ export function playPcm(pcm: Pcm, opts: PlaybackOptions = {}): Playback {
     stop() {
       if (stopped) return;
       stopped = true;
-      current?.kill("SIGTERM");
+      const child = current;
+      if (!child) return;
+      child.kill("SIGTERM");
+      // A player that ignores SIGTERM (a wedged device) gets SIGKILL a moment later.
+      const escalate = setTimeout(() => { if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL"); }, 1_000);
+      escalate.unref();
     },
   };
 }

@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { endianness } from "node:os";
 import { dirname } from "node:path";
 import { AudioError, SAMPLE_RATE, type Pcm } from "../audio/types.js";
 
@@ -8,6 +9,8 @@ import { AudioError, SAMPLE_RATE, type Pcm } from "../audio/types.js";
  * carries placeholder sizes, 0x7ffff000-ish, because it is written before the audio is known).
  * General WAV input (any rate, channels, formats) belongs to the audio sources.
  */
+
+const LITTLE_ENDIAN = endianness() === "LE";
 
 /** A canonical 44-byte-header WAV file: 16-bit PCM, mono unless told otherwise. */
 export function encodeWav(pcm: Pcm, sampleRate = SAMPLE_RATE, channels = 1): Buffer {
@@ -26,19 +29,27 @@ export function encodeWav(pcm: Pcm, sampleRate = SAMPLE_RATE, channels = 1): Buf
   out.writeUInt16LE(16, 34);
   out.write("data", 36, "ascii");
   out.writeUInt32LE(dataBytes, 40);
-  // Little-endian on every platform Node runs talkcart on; write explicitly anyway.
-  for (let i = 0; i < pcm.length; i++) out.writeInt16LE(pcm[i], 44 + 2 * i);
+  if (LITTLE_ENDIAN) Buffer.from(pcm.buffer, pcm.byteOffset, dataBytes).copy(out, 44);
+  else for (let i = 0; i < pcm.length; i++) out.writeInt16LE(pcm[i], 44 + 2 * i);
   return out;
 }
 
-/** Writes 16 kHz mono 16-bit PCM as a WAV file (parent directories created): `talkcart speak --out reply.wav`. */
+/**
+ * Writes 16 kHz mono 16-bit PCM as a WAV file: `talkcart speak --out reply.wav`. The directory must
+ * exist (no recursive mkdir: on Node 20 it loops forever under /proc).
+ */
 export async function writeWav(path: string, pcm: Pcm, sampleRate = SAMPLE_RATE): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true });
     await writeFile(path, encodeWav(pcm, sampleRate));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new AudioError(`cannot write ${path}: ${err.code ?? err.message}`, "check the path and that its directory is writable");
+    const why =
+      err.code === "ENOENT" ? `no such directory ${dirname(path)}` :
+      err.code === "EISDIR" ? "it is a directory" :
+      err.code === "EACCES" || err.code === "EPERM" || err.code === "EROFS" ? "permission denied" :
+      err.code === "ENOTDIR" ? `${dirname(path)} is not a directory` :
+      err.message;
+    throw new AudioError(`cannot write ${path}: ${why}`);
   }
 }
 
@@ -74,7 +85,8 @@ export function decodeWav(buf: Buffer, what = "WAV data"): DecodedWav {
       const end = Math.min(buf.length, body + size);
       const bytes = (end - body) & ~1;
       const samples = new Int16Array(bytes / 2);
-      for (let i = 0; i < samples.length; i++) samples[i] = buf.readInt16LE(body + 2 * i);
+      if (LITTLE_ENDIAN) Buffer.from(samples.buffer).set(buf.subarray(body, body + bytes));
+      else for (let i = 0; i < samples.length; i++) samples[i] = buf.readInt16LE(body + 2 * i);
       return { sampleRate: fmt.sampleRate, channels: fmt.channels, samples };
     }
     pos = body + size + (size & 1);
