@@ -2,7 +2,6 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { AudioError, SAMPLE_RATE } from "../audio/types.js";
 import { EspeakSynthesizer, espeakStatus, espeakVoiceFor } from "./espeak.js";
-import { resample, resampleLinear } from "./espeak-resample.js";
 
 const status = await espeakStatus();
 const rms = (x: Int16Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / Math.max(1, x.length));
@@ -101,35 +100,3 @@ describe("espeak-ng missing", () => {
   });
 });
 
-describe("resampler (22050 -> 16000 Hz)", () => {
-  const tone = (hz: number, rate = 22050, n = 22050) =>
-    Int16Array.from({ length: n }, (_, i) => Math.round(10000 * Math.sin((2 * Math.PI * hz * i) / rate)));
-  const gainDb = (out: Int16Array, input: Int16Array) => {
-    const mid = (x: Int16Array) => x.subarray(1000, x.length - 1000);
-    return 20 * Math.log10(rms(mid(out)) / rms(mid(input)));
-  };
-
-  it("passes speech frequencies and removes what would alias", () => {
-    for (const hz of [300, 1000, 3000, 6000]) expect(Math.abs(gainDb(resample(tone(hz), 22050, 16000), tone(hz)))).toBeLessThan(0.1);
-    expect(gainDb(resample(tone(7000), 22050, 16000), tone(7000))).toBeGreaterThan(-1);
-    for (const hz of [8600, 9000, 10000]) expect(gainDb(resample(tone(hz), 22050, 16000), tone(hz))).toBeLessThan(-70);
-    // The baseline it replaces lets 10 kHz fold back into the speech band almost unattenuated.
-    expect(gainDb(resampleLinear(tone(10000), 22050, 16000), tone(10000))).toBeGreaterThan(-10);
-  });
-
-  it("keeps length and timing, and is a no-op at the same rate", () => {
-    const x = tone(440);
-    expect(resample(x, 22050, 16000).length).toBe(16000);
-    expect(resample(x, 16000, 16000)).toEqual(x);
-    expect(resample(x, 22050, 44100).length).toBe(44100);
-    expect(() => resample(x, 0, 16000)).toThrow(RangeError);
-  });
-
-  it("is fast enough for replies (well under real time)", () => {
-    const x = tone(440, 22050, 22050 * 10);
-    resample(x, 22050, 16000);
-    const t = performance.now();
-    resample(x, 22050, 16000);
-    expect(performance.now() - t).toBeLessThan(500); // measured ~35 ms for these 10 s
-  });
-});

@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
 import { AudioError, SAMPLE_RATE, type Pcm } from "../audio/types.js";
 import type { Synthesizer } from "./synthesizer.js";
-import { resample } from "./espeak-resample.js";
-import { decodeWav } from "./wav-out.js";
+import { decodeWav } from "../audio/wav.js";
 
 /**
  * Offline speech with the espeak-ng command line (Debian `espeak-ng`): `espeak-ng -v VOICE -s SPEED
  * -p PITCH --stdout -- TEXT` writes a 22050 Hz mono WAV to stdout, which is resampled to talkcart's
- * 16 kHz (espeak-resample.ts). The text is passed as one argument without a shell (after `--`, so a
+ * 16 kHz (src/audio/wav.ts). The text is passed as one argument without a shell (after `--`, so a
  * reply that starts with "-" is not an option): quotes, umlauts and `$(...)` are just text.
  */
 
@@ -164,9 +163,8 @@ export class EspeakSynthesizer implements Synthesizer {
       const hint = /voice/i.test(why) ? "list the installed voices with: espeak-ng --voices" : undefined;
       throw new AudioError(`espeak-ng could not speak with voice '${v.voice}': ${why}`, hint);
     }
-    const wav = decodeWav(r.stdout, "espeak-ng output");
-    if (wav.channels !== 1) throw new AudioError(`espeak-ng produced ${wav.channels} channels, expected mono`);
-    return resample(wav.samples, wav.sampleRate, SAMPLE_RATE);
+    // The shared WAV reader handles espeak's streamed header (placeholder sizes) and resamples to 16 kHz mono.
+    return decodeWav(r.stdout, "espeak-ng output");
   }
 }
 

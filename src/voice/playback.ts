@@ -3,7 +3,7 @@ import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { AudioError, SAMPLE_RATE, type Pcm } from "../audio/types.js";
 
-export { writeWav } from "./wav-out.js";
+export { writeWav } from "../audio/wav.js";
 
 /**
  * Plays 16 kHz mono s16le PCM through an external player reading raw audio from stdin: sox `play`,
