@@ -14,6 +14,10 @@ import type { TurnTrace } from "../dialogue/session.js";
 import { intentsCheck, intentsEval } from "./intents-commands.js";
 import { DEMO_PIN } from "../shop/seed.js";
 import { doctor, formatChecks } from "./doctor.js";
+import { EspeakSynthesizer } from "../voice/espeak.js";
+import { playPcm } from "../voice/playback.js";
+import { writeWav } from "../audio/wav.js";
+import { AudioError } from "../audio/types.js";
 
 interface GlobalOpts { locale?: string; json?: boolean; data?: string; intents?: string; trace?: boolean }
 
@@ -153,6 +157,23 @@ intentsCmd.command("eval").argument("<file.tsv>", "labelled utterances: intent<T
     }
   });
 
+program.command("speak").argument("<text>", "what to say").description("speak a text with the reply voice")
+  .option("--out <file.wav>", "write the speech to a WAV file instead of playing it")
+  .option("--device <name>", "output device for sox play / aplay")
+  .action(async (text: string, o: { out?: string; device?: string }, cmd: Command) => {
+    const cfg = config(cmd);
+    const pcm = await new EspeakSynthesizer().synthesize(text, cfg.locale);
+    const seconds = Math.round((pcm.length / 16_000) * 100) / 100;
+    if (o.out) {
+      await writeWav(o.out, pcm);
+      out(cmd, { out: o.out, seconds }, () => `wrote ${o.out} (${seconds} s)`);
+      return;
+    }
+    const outcome = await playPcm(pcm, { device: o.device }).done;
+    if (outcome.status === "failed") throw outcome.error;
+    out(cmd, { played: true, seconds }, () => `spoke ${seconds} s`);
+  });
+
 program.command("doctor").description("which capture tools, devices, engines, models and voices are present, and what to install")
   .action(async (_o, cmd: Command) => {
     const checks = doctor();
@@ -172,7 +193,7 @@ const variantText = (v: Record<string, string>) => (Object.keys(v).length ? ` ($
 
 /** Expected failures get one clear line and exit code 1; anything else is a bug and keeps its stack. */
 function explain(e: unknown): string | null {
-  if (e instanceof IntentFileError || e instanceof ConfigError || e instanceof LabelledFileError || e instanceof MissingResponseError) return e.message;
+  if (e instanceof IntentFileError || e instanceof ConfigError || e instanceof LabelledFileError || e instanceof MissingResponseError || e instanceof AudioError) return e.message;
   if (e instanceof ShopError) return `shop: ${e.message}`;
   const err = e as NodeJS.ErrnoException;
   if (err?.code === "ENOENT" && err.path) return `no such file: ${err.path}`;

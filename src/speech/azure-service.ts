@@ -86,7 +86,10 @@ export class AzureSpeechError extends Error {
 /** Turns an SDK cancellation (code and details text) into the typed error. */
 export function cancellationError(code: sdk.CancellationErrorCode, details: string): AzureSpeechError {
   const C = sdk.CancellationErrorCode;
-  const http = /\b(401|403)\b/.exec(details)?.[1];
+  // A refused websocket upgrade arrives as "... Unexpected server response: 401".
+  const status = /(?:server response|StatusCode|HTTP)\D{0,3}(\d{3})\b/i.exec(details)?.[1];
+  const http = status === "401" || status === "403" ? status : undefined;
+  if (status === "429") return new AzureSpeechError("throttled", "too many requests for this key (HTTP 429)", details);
   if (code === C.AuthenticationFailure || http) {
     return new AzureSpeechError("auth", `the service refused the key${http ? ` (HTTP ${http})` : ""}: check AZURE_SPEECH_KEY and AZURE_SPEECH_REGION`, details);
   }

@@ -32,6 +32,12 @@ export interface AzureRecognizerOptions {
   resultTimeoutMs?: number;
   /** Deadline for closing SDK objects. Default 3 s. */
   closeTimeoutMs?: number;
+  /**
+   * When the connection drops after the audio has ended, how long to wait for the SDK's reconnect to
+   * produce the result before failing with "connection". Default 2 s. (Measured: after a drop the SDK
+   * reconnects but resends only the RIFF header, never the audio or its end, so no result comes.)
+   */
+  reconnectGraceMs?: number;
   /** Audio sent unthrottled before the SDK paces at 2x real time. Default 600 s (replayed files go at full speed). */
   unthrottledMs?: number;
   /** Connection attempts after the first before the SDK gives up (SDK default 4). */
@@ -53,6 +59,8 @@ export class AzureRecognizer implements Recognizer {
   private readonly settings: AzureSpeechSettings;
   private open?: AzureUtterance;
   private closed = false;
+  /** SDK recognizers still closing in the background; close() waits for them. */
+  private readonly disposals = new Set<Promise<void>>();
 
   constructor(domain: RecognitionDomain, private readonly options: AzureRecognizerOptions = {}) {
     const settings = azureSpeechSettings(options.env ?? process.env);
@@ -67,13 +75,14 @@ export class AzureRecognizer implements Recognizer {
   begin(): Utterance {
     if (this.closed) throw new Error("azure recognizer is closed");
     if (this.open && !this.open.finished) throw new Error("azure recognizer: an utterance is already open (end it first)");
-    this.open = new AzureUtterance(this.makeRecognizer(), this.options);
+    this.open = new AzureUtterance(this.makeRecognizer(), this.options, this.disposals);
     return this.open;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.open?.abort();
+    this.open?.abort();
+    await Promise.all(this.disposals);
   }
 
   private makeRecognizer(): { recognizer: sdk.SpeechRecognizer; stream: sdk.PushAudioInputStream } {
@@ -83,6 +92,8 @@ export class AzureRecognizer implements Recognizer {
     config.requestWordLevelTimestamps();
     config.setProperty("SPEECH-TransmitLengthBeforThrottleMs", String(this.options.unthrottledMs ?? 600_000));
     if (this.options.maxRetries !== undefined) config.setProperty("SPEECH-Error-MaxRetryCount", String(this.options.maxRetries));
+    // Without this the SDK's close() waits for the service to end the turn, however long that takes.
+    config.setProperty(sdk.PropertyId.Recognizer_StopTimeoutMs, "500");
     const stream = sdk.AudioInputStream.createPushStream(sdk.AudioStreamFormat.getWaveFormatPCM(16_000, 16, 1));
     const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(stream));
     if (this.phrases.length) sdk.PhraseListGrammar.fromRecognizer(recognizer).addPhrases(this.phrases);
@@ -103,17 +114,36 @@ class AzureUtterance implements Utterance {
   private settleStopped!: () => void;
   private failStopped!: (e: AzureSpeechError) => void;
   private disposed = false;
+  private settled = false;
+  private graceTimer?: NodeJS.Timeout;
   private readonly recognizer: sdk.SpeechRecognizer;
   private readonly stream: sdk.PushAudioInputStream;
+  private readonly connection: sdk.Connection;
 
-  constructor(parts: { recognizer: sdk.SpeechRecognizer; stream: sdk.PushAudioInputStream }, private readonly options: AzureRecognizerOptions) {
+  constructor(
+    parts: { recognizer: sdk.SpeechRecognizer; stream: sdk.PushAudioInputStream },
+    private readonly options: AzureRecognizerOptions,
+    private readonly disposals: Set<Promise<void>>,
+  ) {
     ({ recognizer: this.recognizer, stream: this.stream } = parts);
     this.stopped = new Promise<void>((resolve, reject) => {
       this.settleStopped = resolve;
       this.failStopped = reject;
     });
     this.stopped.catch(() => {}); // observed in end()
+    void this.stopped.finally(() => {
+      this.settled = true;
+      clearTimeout(this.graceTimer);
+    }).catch(() => {});
     const r = this.recognizer;
+    this.connection = sdk.Connection.fromRecognizer(r);
+    this.connection.disconnected = () => {
+      if (!this.finished || this.settled || this.graceTimer) return;
+      this.graceTimer = setTimeout(
+        () => this.fail(new AzureSpeechError("connection", "the connection dropped before the result arrived")),
+        options.reconnectGraceMs ?? 2_000,
+      );
+    };
     r.recognizing = (_s, e) => {
       this.hypothesis = e.result.text ?? "";
     };
@@ -155,15 +185,18 @@ class AzureUtterance implements Utterance {
       await deadline(this.stopped, this.options.resultTimeoutMs ?? 10_000, "waiting for the final result");
       return combine(this.segments);
     } finally {
-      await this.dispose();
+      this.dispose(); // in the background: the result does not wait for the socket to close
     }
   }
 
   /** Ends without waiting for a result (recognizer closing). */
-  async abort(): Promise<void> {
-    this.finished = true;
-    this.stream.close();
-    await this.dispose();
+  abort(): void {
+    if (!this.finished) {
+      this.finished = true;
+      this.stream.close();
+    }
+    this.fail(new AzureSpeechError("connection", "the recognizer was closed before the result arrived"));
+    this.dispose();
   }
 
   private fail(e: AzureSpeechError) {
@@ -171,11 +204,18 @@ class AzureUtterance implements Utterance {
     this.failStopped(this.failure);
   }
 
-  private async dispose() {
+  private dispose() {
     if (this.disposed) return;
     this.disposed = true;
+    clearTimeout(this.graceTimer);
     const ms = this.options.closeTimeoutMs ?? 3_000;
-    await deadline(sdkCall((ok, err) => this.recognizer.close(ok, err)), ms, "closing the recognizer").catch(() => {});
+    const done = deadline(sdkCall((ok, err) => this.recognizer.close(ok, err)), ms, "closing the recognizer")
+      .catch(() => {})
+      .finally(() => {
+        this.connection.close();
+        this.disposals.delete(done);
+      });
+    this.disposals.add(done);
   }
 }
 

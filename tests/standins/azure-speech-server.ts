@@ -31,8 +31,11 @@ export interface SttScript {
   partials?: string[];
   /** Wait this long after the end of the audio before answering. */
   delayMs?: number;
-  /** Close the websocket with this code once this much audio (bytes, after the RIFF header) has arrived. */
-  drop?: { code: number; reason?: string; afterBytes?: number };
+  /**
+   * Close the websocket with this code once this much audio (bytes, after the RIFF header) has
+   * arrived (default 0: at the first audio), or at the end of the audio ("end") instead of answering.
+   */
+  drop?: { code: number; reason?: string; afterBytes?: number | "end" };
 }
 
 /** How one synthesis goes. */
@@ -79,6 +82,7 @@ export class AzureSpeechStandin {
   upgrades = 0;
 
   private readonly sockets = new Set<WebSocket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   private constructor(
     private readonly server: Server,
@@ -125,6 +129,7 @@ export class AzureSpeechStandin {
   }
 
   async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
     for (const ws of this.sockets) ws.terminate();
     this.wss.close();
     this.server.closeAllConnections?.();
@@ -184,15 +189,13 @@ export class AzureSpeechStandin {
         t.bytes += pcm.length;
         conn.audio = Buffer.concat([conn.audio, pcm]);
         const drop = t.script.drop;
-        if (drop && t.bytes >= (drop.afterBytes ?? 0) && ws.readyState === ws.OPEN) {
-          conn.closedWith = drop.code;
-          ws.close(drop.code, drop.reason ?? "stand-in drop");
-        }
+        if (drop && drop.afterBytes !== "end" && t.bytes >= (drop.afterBytes ?? 0)) this.drop(ws, conn, drop);
         return;
       }
       // An empty audio body ends the stream: answer the turn.
       turn = undefined;
-      setTimeout(() => {
+      if (t.script.drop?.afterBytes === "end") return this.drop(ws, conn, t.script.drop);
+      this.later(t.script.delayMs ?? 0, () => {
         if (ws.readyState !== ws.OPEN) return;
         const phrases = t.script.phrases ?? [{ status: "NoMatch" }];
         const total = t.bytes / BYTES_PER_SECOND;
@@ -202,8 +205,22 @@ export class AzureSpeechStandin {
         });
         send(ws, "speech.endDetected", requestId, { Offset: ticks(total) });
         send(ws, "turn.end", requestId, {});
-      }, t.script.delayMs ?? 0);
+      });
     };
+  }
+
+  private later(ms: number, fn: () => void) {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private drop(ws: WebSocket, conn: Connection, drop: { code: number; reason?: string }) {
+    if (ws.readyState !== ws.OPEN) return;
+    conn.closedWith = drop.code;
+    ws.close(drop.code, drop.reason ?? "stand-in drop");
   }
 
   private ttsSession(ws: WebSocket, conn: Connection) {
@@ -214,19 +231,15 @@ export class AzureSpeechStandin {
       const script = this.ttsQueue.shift() ?? this.ttsDefault;
       const pcm = script.pcm ?? Buffer.alloc(BYTES_PER_SECOND / 10);
       const streamId = randomBytes(16).toString("hex");
-      setTimeout(() => {
+      this.later(script.delayMs ?? 0, () => {
         if (ws.readyState !== ws.OPEN) return;
-        if (script.drop) {
-          conn.closedWith = script.drop.code;
-          ws.close(script.drop.code, script.drop.reason ?? "stand-in drop");
-          return;
-        }
+        if (script.drop) return this.drop(ws, conn, script.drop);
         send(ws, "turn.start", requestId, { context: { serviceTag: "standin" } });
         send(ws, "response", requestId, { context: { serviceTag: "standin" }, audio: { type: "inline", streamId } });
         const chunk = script.chunkBytes ?? 4096;
         for (let i = 0; i < pcm.length; i += chunk) sendAudio(ws, requestId, streamId, pcm.subarray(i, i + chunk));
         send(ws, "turn.end", requestId, {});
-      }, script.delayMs ?? 0);
+      });
     };
   }
 }
