@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { voskStatus } from "../speech/vosk.js";
+import { AZURE_ENV_HELP, azureSpeechSettings } from "../speech/azure-service.js";
 
 /** One line of `talkcart doctor`: what was looked for, whether it is there, and how to get it. */
 export interface Check {
@@ -46,10 +48,15 @@ export function doctor(env = process.env): Check[] {
   const ps = findLib("libpocketsphinx.so.3");
   const psModel = "/usr/share/pocketsphinx/model/en-us/en-us";
   checks.push({ area: "engine", name: "pocketsphinx (offline)", ok: !!ps && existsSync(psModel), detail: ps ? `${ps}; model ${existsSync(psModel) ? psModel : "missing"}` : "libpocketsphinx.so.3 not found", fix: ps && existsSync(psModel) ? undefined : "apt-get install libpocketsphinx3 pocketsphinx-en-us" });
-  const voskModel = env.TALKCART_VOSK_MODEL;
-  checks.push({ area: "engine", name: "vosk (offline)", ok: !!voskModel && existsSync(voskModel), detail: voskModel ? `TALKCART_VOSK_MODEL=${voskModel}${existsSync(voskModel) ? "" : " (missing)"}` : "no model configured", fix: voskModel && existsSync(voskModel) ? undefined : "see `talkcart models`, then set TALKCART_VOSK_MODEL" });
-  const azure = !!env.AZURE_SPEECH_KEY && !!(env.AZURE_SPEECH_REGION || env.AZURE_SPEECH_ENDPOINT);
-  checks.push({ area: "engine", name: "azure (cloud)", ok: azure, detail: azure ? `region ${env.AZURE_SPEECH_REGION ?? env.AZURE_SPEECH_ENDPOINT}` : "no key configured", fix: azure ? undefined : "set AZURE_SPEECH_KEY and AZURE_SPEECH_REGION" });
+  for (const locale of ["en", "de"]) {
+    const vosk = voskStatus(locale, env);
+    checks.push({ area: "engine", name: `vosk ${locale} (offline)`, ok: vosk.ok, detail: vosk.ok ? `${vosk.model}` : vosk.problem ?? "no model", fix: vosk.ok ? undefined : "see `talkcart models` (TALKCART_VOSK_MODEL)" });
+  }
+  const settings = azureSpeechSettings(env);
+  const azure = "missing" in settings
+    ? { ok: false, detail: settings.missing }
+    : { ok: true, detail: settings.region ? `region ${settings.region}` : String(settings.endpoint ?? settings.host) };
+  checks.push({ area: "engine", name: "azure (cloud)", ok: azure.ok, detail: azure.detail, fix: azure.ok ? undefined : AZURE_ENV_HELP });
 
   const espeak = which("espeak-ng");
   const voices = espeak ? run("espeak-ng", ["--voices"]) ?? "" : "";

@@ -14,6 +14,7 @@ import type { TurnTrace } from "../dialogue/session.js";
 import { intentsCheck, intentsEval } from "./intents-commands.js";
 import { DEMO_PIN } from "../shop/seed.js";
 import { doctor, formatChecks } from "./doctor.js";
+import { downloadModel, formatModelsReport, formatProgress, ModelDownloadError, modelsReport, type DownloadProgress } from "../speech/models.js";
 import { EspeakSynthesizer } from "../voice/espeak.js";
 import { playPcm } from "../voice/playback.js";
 import { writeWav } from "../audio/wav.js";
@@ -172,6 +173,26 @@ program.command("speak").argument("<text>", "what to say").description("speak a 
     const outcome = await playPcm(pcm, { device: o.device }).done;
     if (outcome.status === "failed") throw outcome.error;
     out(cmd, { played: true, seconds }, () => `spoke ${seconds} s`);
+  });
+
+program.command("models").description("which speech models are installed, and how to get one")
+  .option("--download <name>", "download and install a known Vosk model (needs the internet)")
+  .option("--sha256 <hex>", "the model archive's published SHA-256 (required to install)")
+  .action(async (o: { download?: string; sha256?: string }, cmd: Command) => {
+    if (o.download) {
+      const progress = (p: DownloadProgress) => { if (!opts(cmd).json) process.stderr.write(`\r${formatProgress(p)}`); };
+      try {
+        const installed = await downloadModel(o.download, { sha256: o.sha256, onProgress: progress });
+        if (!opts(cmd).json) process.stderr.write("\n");
+        out(cmd, installed, () => `installed ${installed.name} in ${installed.dir}`);
+      } catch (e) {
+        if (e instanceof ModelDownloadError) throw new ConfigError(e.message);
+        throw e;
+      }
+      return;
+    }
+    const report = modelsReport();
+    out(cmd, report, () => formatModelsReport(report));
   });
 
 program.command("doctor").description("which capture tools, devices, engines, models and voices are present, and what to install")
