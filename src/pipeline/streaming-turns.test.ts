@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { arraySource } from "../audio/sources.js";
+import { concat, espeakPcm, silence } from "../audio/testing.js";
+import type { Pcm } from "../audio/types.js";
+import type { Hypothesis, Recognizer, Utterance } from "../speech/types.js";
+import { StreamingTurns } from "./streaming-turns.js";
+
+/** A recognizer that records what it was given: the streaming mechanics are under test, not recognition. */
+function recordingRecognizer() {
+  const utterances: { samples: number; endedAfterWrites: number }[] = [];
+  const recognizer: Recognizer = {
+    name: "recording",
+    locale: "en",
+    begin(): Utterance {
+      const u = { samples: 0, endedAfterWrites: 0 };
+      utterances.push(u);
+      let writes = 0;
+      return {
+        write: (pcm: Pcm) => { u.samples += pcm.length; writes++; },
+        partial: () => (u.samples > 8000 ? "add" : ""),
+        end: async (): Promise<Hypothesis[]> => { u.endedAfterWrites = writes; return [{ text: `utterance ${utterances.length}`, confidence: 1 }]; },
+      };
+    },
+    close: async () => {},
+  };
+  return { recognizer, utterances };
+}
+
+describe("streaming turns", () => {
+  it("feeds each utterance to the recognizer while it is spoken, pre-roll included, and ends it at the endpoint", async () => {
+    const a = await espeakPcm("add two packs of coffee to my cart");
+    const b = await espeakPcm("check out");
+    const audio = concat(silence(500), a, silence(1500), b, silence(1200));
+    const { recognizer, utterances } = recordingRecognizer();
+    const partials: string[] = [];
+    let levels = 0;
+    const turns = new StreamingTurns(arraySource(audio), recognizer, {}, { onPartial: (p) => partials.push(p), onLevel: () => levels++ });
+    const first = await turns.next();
+    const second = await turns.next();
+    const end = await turns.next();
+    expect(first).toMatchObject({ type: "utterance", alternatives: [{ text: "utterance 1" }] });
+    expect(second).toMatchObject({ type: "utterance", alternatives: [{ text: "utterance 2" }] });
+    expect(end.type).toBe("end");
+    // Everything the endpointer cut was given to the recognizer (it also hears the trailing silence).
+    if (first.type !== "utterance" || second.type !== "utterance") throw new Error("unreachable");
+    expect(utterances[0].samples).toBeGreaterThanOrEqual(first.pcm.length - 320);
+    expect(utterances[1].samples).toBeGreaterThanOrEqual(second.pcm.length - 320);
+    // Decoding started during speech, in many small writes, not in one go at the end.
+    expect(utterances[0].endedAfterWrites).toBeGreaterThan(20);
+    expect(partials).toContain("add");
+    expect(levels).toBeGreaterThan(100);
+    await turns.close();
+  });
+
+  it("reports no-input when nobody speaks", async () => {
+    const { recognizer, utterances } = recordingRecognizer();
+    const turns = new StreamingTurns(arraySource(silence(4000)), recognizer);
+    expect((await turns.next({ noInputMs: 2000 })).type).toBe("no-input");
+    expect(utterances).toHaveLength(0);
+    await turns.close();
+  });
+});

@@ -1,0 +1,117 @@
+import { Listener, type EndpointerOptions, type ListenResult } from "../audio/endpointer.js";
+import { SAMPLE_RATE, type AudioSource, type Pcm } from "../audio/types.js";
+import type { Hypothesis, Recognizer, Utterance } from "../speech/types.js";
+
+export interface TurnHooks {
+  /** Input level of every chunk, 0..1 (RMS of full scale): the live level meter. */
+  onLevel?: (level: number) => void;
+  onSpeechStart?: () => void;
+  /** The recognizer's partial transcript while the person speaks. */
+  onPartial?: (text: string) => void;
+}
+
+export type HeardTurn =
+  | { type: "utterance" | "too-long"; alternatives: Hypothesis[]; pcm: Pcm; startMs: number; endMs: number; recognizeMs: number }
+  | { type: "no-input" }
+  | { type: "end"; aborted: boolean };
+
+const RING_MS = 3000;
+
+/**
+ * Listening with recognition while the person speaks: audio is fed to the recognizer from the
+ * moment the VAD hears speech (with the pre-roll kept in a ring buffer), so at the end of speech
+ * only the tail is left to decode. Works the same on a microphone and on a replayed file.
+ */
+export class StreamingTurns {
+  private readonly listener: Listener;
+  private readonly ring: Pcm;
+  private ringWritten = 0; // samples ever written to the ring
+  private utterance: Utterance | null = null;
+  private lastPartial = "";
+
+  constructor(source: AudioSource, private readonly recognizer: Recognizer, private readonly endpointer: EndpointerOptions = {}, private readonly hooks: TurnHooks = {}) {
+    this.ring = new Int16Array((SAMPLE_RATE * RING_MS) / 1000);
+    const tapped: AudioSource = {
+      description: source.description,
+      realtime: source.realtime,
+      close: () => source.close(),
+      chunks: () => this.tap(source),
+    };
+    this.listener = new Listener(tapped, endpointer);
+  }
+
+  get speechActive(): boolean {
+    return this.listener.speechActive;
+  }
+
+  private async *tap(source: AudioSource): AsyncGenerator<Pcm> {
+    for await (const chunk of source.chunks()) {
+      this.remember(chunk);
+      if (this.hooks.onLevel) this.hooks.onLevel(rms(chunk));
+      if (this.utterance) {
+        this.utterance.write(chunk);
+        const partial = this.utterance.partial();
+        if (partial && partial !== this.lastPartial) this.hooks.onPartial?.((this.lastPartial = partial));
+      }
+      yield chunk;
+    }
+  }
+
+  private remember(chunk: Pcm) {
+    for (let i = 0; i < chunk.length; i++) this.ring[(this.ringWritten + i) % this.ring.length] = chunk[i];
+    this.ringWritten += chunk.length;
+  }
+
+  /** The ring's samples from `fromSample` (absolute) to now. */
+  private recent(fromSample: number): Pcm {
+    const from = Math.max(fromSample, this.ringWritten - this.ring.length, 0);
+    const out = new Int16Array(this.ringWritten - from);
+    for (let i = 0; i < out.length; i++) out[i] = this.ring[(from + i) % this.ring.length];
+    return out;
+  }
+
+  /** Listens for one turn. */
+  async next(opts: { noInputMs?: number; signal?: AbortSignal } = {}): Promise<HeardTurn> {
+    const preRollMs = this.endpointer.preRollMs ?? 200;
+    const result: ListenResult = await this.listener.next({
+      noInputMs: opts.noInputMs,
+      signal: opts.signal,
+      onEvent: (event) => {
+        if (event.type !== "speech-start") return;
+        this.hooks.onSpeechStart?.();
+        // Begin decoding now, with the audio since just before the speech started.
+        this.utterance = this.recognizer.begin();
+        this.lastPartial = "";
+        this.utterance.write(this.recent(Math.round(((event.startMs - preRollMs) * SAMPLE_RATE) / 1000)));
+      },
+    });
+    if (result.type === "no-input" || result.type === "end") {
+      await this.abandon();
+      return result.type === "end" ? result : { type: "no-input" };
+    }
+    const started = performance.now();
+    const utterance = this.utterance ?? this.recognizer.begin();
+    if (!this.utterance) utterance.write(result.pcm); // speech-start was not seen (cannot happen with the Listener, but stay correct)
+    this.utterance = null;
+    const alternatives = await utterance.end();
+    return { type: result.type, alternatives, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs, recognizeMs: performance.now() - started };
+  }
+
+  private async abandon() {
+    if (!this.utterance) return;
+    const u = this.utterance;
+    this.utterance = null;
+    await u.end().catch(() => []);
+  }
+
+  async close(): Promise<void> {
+    await this.abandon();
+    await this.listener.close();
+  }
+}
+
+function rms(pcm: Pcm): number {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i++) sum += pcm[i] * pcm[i];
+  return pcm.length ? Math.sqrt(sum / pcm.length) / 32768 : 0;
+}
