@@ -97,7 +97,11 @@ try {
   } else {
     report("PostgreSQL", "skipped (set TALKCART_BENCH_PG_URL=postgres://... to include it)");
   }
-  report("peak RSS (MB)", (process.resourceUsage().maxRSS / 1024).toFixed(0));
+  report("peak RSS (MB), text pipeline and stores", (process.resourceUsage().maxRSS / 1024).toFixed(0));
+  if (process.env.TALKCART_BENCH_VOICE !== "0") {
+    const { benchVoice } = await import("./voice.js");
+    await benchVoice(report, projectRoot);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

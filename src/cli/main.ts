@@ -14,6 +14,7 @@ import type { TurnTrace } from "../dialogue/session.js";
 import { intentsCheck, intentsEval } from "./intents-commands.js";
 import { DEMO_PIN } from "../shop/seed.js";
 import { doctor, formatChecks } from "./doctor.js";
+import { registerVoiceCommands } from "./voice-commands.js";
 import { downloadModel, formatModelsReport, formatProgress, ModelDownloadError, modelsReport, type DownloadProgress } from "../speech/models.js";
 import { EspeakSynthesizer } from "../voice/espeak.js";
 import { playPcm } from "../voice/playback.js";
@@ -22,7 +23,6 @@ import { AudioError } from "../audio/types.js";
 
 interface GlobalOpts { locale?: string; json?: boolean; data?: string; intents?: string; trace?: boolean }
 
-const VOICE_HINT = "Typed mode: voice input is not available in this build yet (microphone capture and speech recognition come with `talkcart listen`).";
 
 const program = new Command("talkcart")
   .description("A voice shopping assistant: say (or type) what you want in your cart.")
@@ -37,12 +37,12 @@ const opts = (cmd: Command): GlobalOpts => cmd.optsWithGlobals();
 const config = (cmd: Command): Config => loadConfig(opts(cmd));
 const out = (cmd: Command, json: unknown, text: () => string) => console.log(opts(cmd).json ? JSON.stringify(json, null, 2) : text());
 
-async function chat(cmd: Command) {
+async function chat(cmd: Command, why?: string) {
   const assistant = await openAssistant(config(cmd));
   const session = assistant.session();
   const json = opts(cmd).json;
   if (!json) {
-    console.log(VOICE_HINT);
+    console.log(`Typed mode${why ? `: ${why}` : ""}. To talk instead: connect a microphone and run \`talkcart doctor\`.`);
     console.log(`Shopping as '${assistant.config.shopperId}' (demo PIN ${DEMO_PIN}). Type what you would say; an empty line is silence; Ctrl-D quits.`);
   }
   // Lines are read as a stream (not rl.question), so piped input is never dropped between prompts.
@@ -62,7 +62,14 @@ async function chat(cmd: Command) {
   }
 }
 
-program.command("chat", { isDefault: true }).description("typed conversation (readline)").action(async (_o, cmd: Command) => chat(cmd));
+program.command("chat").description("typed conversation (readline)").action(async (_o, cmd: Command) => chat(cmd));
+
+// `npm start`: voice when a microphone and a speech engine are there, else typed mode saying why.
+program.command("start", { isDefault: true, hidden: true }).action(async (_o, cmd: Command) => {
+  const ready = await voiceReadiness(config(cmd));
+  if (ready.ok) return listen(cmd, {});
+  return chat(cmd, ready.why);
+});
 
 program.command("say").argument("<text>", "what you would say").description("one turn: the reply and its trace")
   .action(async (text: string, _o, cmd: Command) => {
@@ -174,6 +181,8 @@ program.command("speak").argument("<text>", "what to say").description("speak a 
     if (outcome.status === "failed") throw outcome.error;
     out(cmd, { played: true, seconds }, () => `spoke ${seconds} s`);
   });
+
+const { listen, voiceReadiness } = registerVoiceCommands(program, { config, out, chat });
 
 program.command("models").description("which speech models are installed, and how to get one")
   .option("--download <name>", "download and install a known Vosk model (needs the internet)")

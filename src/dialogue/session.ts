@@ -62,6 +62,10 @@ export class Session {
     this.categoryName = (id, plural) => (plural ? categories.get(id)?.plural : categories.get(id)?.name)?.[opts.locale] ?? id;
   }
 
+  get locale(): Locale {
+    return this.opts.locale;
+  }
+
   get state(): string {
     return stateName(this.actor.getSnapshot().value);
   }

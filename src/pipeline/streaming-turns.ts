@@ -71,7 +71,7 @@ export class StreamingTurns {
   }
 
   /** Listens for one turn. */
-  async next(opts: { noInputMs?: number; signal?: AbortSignal } = {}): Promise<HeardTurn> {
+  async next(opts: { noInputMs?: number; signal?: AbortSignal; onSpeechStart?: () => void } = {}): Promise<HeardTurn> {
     const preRollMs = this.endpointer.preRollMs ?? 200;
     const result: ListenResult = await this.listener.next({
       noInputMs: opts.noInputMs,
@@ -79,6 +79,7 @@ export class StreamingTurns {
       onEvent: (event) => {
         if (event.type !== "speech-start") return;
         this.hooks.onSpeechStart?.();
+        opts.onSpeechStart?.();
         // Begin decoding now, with the audio since just before the speech started.
         this.utterance = this.recognizer.begin();
         this.lastPartial = "";

@@ -99,7 +99,7 @@ function seq(items: JsgfExp[]): JsgfExp {
 }
 
 /** Alternatives, with an empty option turned into `[...]` and duplicates removed. */
-function alt(options: JsgfExp[]): JsgfExp | null {
+function altOf(options: JsgfExp[], keyOf: (e: JsgfExp) => string = (e) => render(e)): JsgfExp | null {
   const seen = new Set<string>();
   const kept: JsgfExp[] = [];
   let optional = false;
@@ -107,7 +107,7 @@ function alt(options: JsgfExp[]): JsgfExp | null {
     if (isEmpty(o)) { optional = true; continue; }
     if (o.kind === "opt") optional = true;
     const inner = o.kind === "opt" ? o.item : o;
-    const key = render(inner);
+    const key = keyOf(inner);
     if (!seen.has(key)) { seen.add(key); kept.push(inner); }
   }
   if (kept.length === 0) return optional ? EMPTY : null;
@@ -184,6 +184,14 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
     missing.add(word);
     return false;
   };
+
+  /** Alternatives that sound the same ("twenty one" / "twentyone", "ok" / "okay") are kept once: the first spelling. */
+  const phonesOf = (w: string) => dict.phones(w) ?? added.get(w) ?? w;
+  const sayKey = (e: JsgfExp): string =>
+    e.kind === "word" ? phonesOf(e.word)
+      : e.kind === "seq" && e.items.every((i) => i.kind === "word") ? e.items.map((i) => phonesOf((i as { word: string }).word)).join(" | ")
+        : render(e);
+  const alt = (options: JsgfExp[]) => altOf(options, sayKey);
 
   const rules = new Map<string, JsgfExp>();
   const ruleState = new Map<string, "building" | "void" | "ok">();
@@ -399,4 +407,21 @@ export function catalogPhrasesOf(
 /** A recognition domain from a compiled grammar and catalog phrases. */
 export function domainOf(grammar: Grammar, catalogPhrases: string[] = []): RecognitionDomain {
   return { locale: grammar.locale, grammar, catalogPhrases };
+}
+
+/** How many words the rule becomes once every rule reference is inlined (what sphinxbase's JSGF compiler builds). */
+export function inlinedSize(rules: Map<string, JsgfExp>, start = "command"): number {
+  const memo = new Map<string, number>();
+  const size = (e: JsgfExp): number => {
+    switch (e.kind) {
+      case "word": return 1;
+      case "seq": return e.items.reduce((n, i) => n + size(i), 0);
+      case "alt": return e.options.reduce((n, i) => n + size(i), 0);
+      case "opt": return size(e.item);
+      case "ref":
+        if (!memo.has(e.name)) memo.set(e.name, size(rules.get(e.name)!));
+        return memo.get(e.name)!;
+    }
+  };
+  return size(rules.get(start)!);
 }

@@ -1,0 +1,249 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import { loadIntents, openAssistant, openShop, type Assistant } from "../assistant.js";
+import type { Config } from "../config.js";
+import { arraySource, wavFileSource } from "../audio/sources.js";
+import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
+import { IntentMatcher } from "../nlu/matcher.js";
+import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
+import { catalogPhrasesOf } from "../speech/jsgf.js";
+import { createRecognizer, domainFor, ENGINES, firstAvailableRecognizer, type EngineName } from "../speech/engines.js";
+import { RecognizerUnavailable, type Hypothesis, type Recognizer } from "../speech/types.js";
+import { StreamingTurns } from "../pipeline/streaming-turns.js";
+import { EspeakSynthesizer } from "../voice/espeak.js";
+import { playPcm } from "../voice/playback.js";
+import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
+import { runVoiceLoop, type Trigger } from "../pipeline/voice-loop.js";
+import type { Session } from "../dialogue/session.js";
+import type { SqlShop } from "../shop/sql-shop.js";
+import type { Locale } from "../shop/types.js";
+
+/** The catalog's words and names for a recognizer's grammar or phrase list. */
+export async function catalogPhrases(shop: SqlShop, locale: Locale): Promise<string[]> {
+  return catalogPhrasesOf({ categories: shop.categories(), products: await shop.allProducts() }, locale);
+}
+
+export async function openRecognizer(config: Config, shop: SqlShop, engine?: string): Promise<Recognizer> {
+  const domain = domainFor(loadIntents(config, config.locale), await catalogPhrases(shop, config.locale));
+  if (engine) return createRecognizer(engine as EngineName, domain);
+  const { recognizer, skipped } = await firstAvailableRecognizer(domain);
+  if (!recognizer) throw new RecognizerUnavailable("speech", `no speech engine is available: ${skipped.join("; ")}`);
+  return recognizer;
+}
+
+/** One spoken turn in a replay: what was heard, understood and answered, and where the time went. */
+export interface ReplayTurn {
+  source: string;
+  transcript: string;
+  alternatives: { text: string; confidence: number }[];
+  intent: string | null;
+  slots: Record<string, unknown>;
+  reply: string;
+  stateAfter: string;
+  timings: { endpointMs: number; recognizeMs: number; replyMs: number; totalMs: number };
+  audioSeconds: number;
+  rtf: number;
+  expected?: string;
+  ok?: boolean;
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** Runs every utterance of a source through recognition and the dialogue, faster than real time. */
+export async function replaySource(source: AudioSource, recognizer: Recognizer, session: Session, trailingSilenceMs = 600): Promise<ReplayTurn[]> {
+  const turns = new StreamingTurns(source, recognizer, { trailingSilenceMs });
+  const out: ReplayTurn[] = [];
+  try {
+    for (;;) {
+      const heard = await turns.next();
+      if (heard.type === "end") break;
+      if (heard.type === "no-input") continue;
+      const t0 = performance.now();
+      const trace = await session.hear(heard.alternatives);
+      const replyMs = performance.now() - t0;
+      const audioSeconds = heard.pcm.length / 16_000;
+      out.push({
+        source: source.description,
+        transcript: trace.input,
+        alternatives: heard.alternatives.map((a) => ({ text: a.text, confidence: Math.round(a.confidence * 1000) / 1000 })),
+        intent: trace.intent,
+        slots: trace.slots,
+        reply: trace.reply,
+        stateAfter: trace.stateAfter,
+        // The VAD decides the speech ended after `trailingSilenceMs` of silence; from then on it is recognition and reply.
+        timings: { endpointMs: trailingSilenceMs, recognizeMs: round(heard.recognizeMs), replyMs: round(replyMs), totalMs: round(heard.recognizeMs + replyMs) },
+        audioSeconds: round(audioSeconds),
+        rtf: audioSeconds ? Math.round((heard.recognizeMs / 1000 / audioSeconds) * 1000) / 1000 : 0,
+      });
+      if (session.ended) break;
+    }
+  } finally {
+    await turns.close();
+  }
+  return out;
+}
+
+const silence = (ms: number) => new Int16Array((16 * ms) | 0);
+function padded(pcm: Pcm): Pcm {
+  const lead = silence(300);
+  const tail = silence(900);
+  const out = new Int16Array(lead.length + pcm.length + tail.length);
+  out.set(pcm, lead.length);
+  return out;
+}
+
+interface ConversationFile { name?: string; locale: Locale; turns: { you: string; reply: string }[] }
+
+/** A conversation test (tests/conversations/*.yaml) spoken with espeak-ng and replayed turn by turn. */
+export async function replayConversation(file: string, recognizer: Recognizer, session: Session, locale: Locale): Promise<ReplayTurn[]> {
+  const conv = parseYaml(readFileSync(file, "utf8")) as ConversationFile;
+  const voice = new EspeakSynthesizer();
+  const results: ReplayTurn[] = [];
+  for (const turn of conv.turns) {
+    if (!turn.you.trim()) {
+      const t = await session.noInput();
+      results.push({ source: basename(file), transcript: "", alternatives: [], intent: null, slots: {}, reply: t.reply, stateAfter: t.stateAfter, timings: { endpointMs: 0, recognizeMs: 0, replyMs: t.ms, totalMs: t.ms }, audioSeconds: 0, rtf: 0, expected: turn.reply, ok: new RegExp(turn.reply, "i").test(t.reply) });
+      continue;
+    }
+    const pcm = padded(await voice.synthesize(turn.you, locale));
+    const [heard] = await replaySource(arraySource(pcm, { description: `"${turn.you}"` }), recognizer, session);
+    if (!heard) throw new AudioError(`nothing was heard in the spoken turn "${turn.you}"`);
+    results.push({ ...heard, expected: turn.reply, ok: new RegExp(turn.reply, "i").test(heard.reply) });
+    if (session.ended) break;
+  }
+  return results;
+}
+
+function wavFilesIn(dir: string): string[] {
+  return readdirSync(dir).filter((f) => f.toLowerCase().endsWith(".wav")).sort().map((f) => join(dir, f));
+}
+
+export function registerVoiceCommands(program: Command, helpers: {
+  config: (cmd: Command) => Config;
+  out: (cmd: Command, json: unknown, text: () => string) => void;
+  chat: (cmd: Command, why?: string) => Promise<void>;
+}) {
+  const { config, out } = helpers;
+  const sttOption = (c: Command) => c.option("--stt <engine>", `speech engine: ${ENGINES.join(", ")} (default: TALKCART_STT, else the first available)`);
+
+  /** Can this machine listen? A capture device that works, checked in a few milliseconds. */
+  async function voiceReadiness(cfg: Config, device?: string): Promise<{ ok: true } | { ok: false; why: string }> {
+    const mic = await probeMicrophone({ device });
+    if (!mic.ok) return { ok: false, why: mic.error.message };
+    void cfg;
+    return { ok: true };
+  }
+
+  async function listen(cmd: Command, o: { stt?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean }) {
+    const cfg = config(cmd);
+    const ready = await voiceReadiness(cfg, o.device);
+    if (!ready.ok) return helpers.chat(cmd, ready.why);
+    const assistant = await openAssistant(cfg);
+    let recognizer: Recognizer;
+    try {
+      recognizer = await openRecognizer(cfg, assistant.shop, o.stt);
+    } catch (e) {
+      await assistant.close();
+      if (e instanceof RecognizerUnavailable) return helpers.chat(cmd, e.message);
+      throw e;
+    }
+    const session = assistant.session();
+    const ui = process.stderr;
+    const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
+    const trigger: Trigger = o.wake
+      ? { kind: "wake", heard: () => Promise.reject(new RecognizerUnavailable("wake word", `keyword spotting for '${o.wake}' is not available in this build: use --ptt`)) }
+      : o.ptt || process.stdin.isTTY
+        ? { kind: "ptt", pressed: () => new Promise((resolve) => { ui.write("\n[press Enter and speak]"); process.stdin.once("data", () => resolve()); }) }
+        : { kind: "always" };
+    console.log(`Listening with ${recognizer.name} (${cfg.locale}). Shopping as '${cfg.shopperId}'. Ctrl-C quits.`);
+    const stop = new AbortController();
+    process.once("SIGINT", () => stop.abort());
+    try {
+      await runVoiceLoop({
+        source: microphoneSource({ device: o.device }), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
+        synthesizer: o.speak === false ? undefined : new EspeakSynthesizer(),
+        play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
+        hooks: {
+          onListening: () => ui.write("\n[listening] "),
+          onLevel: (level) => ui.write(`\r[${meter(level)}] `),
+          onPartial: (text) => ui.write(`\r[${"~".repeat(20)}] ${text}   `),
+          onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
+          onSpeakError: (message) => console.error(`(not spoken: ${message})`),
+        },
+      });
+    } finally {
+      session.stop();
+      await recognizer.close();
+      await assistant.close();
+    }
+  }
+
+  sttOption(program.command("listen").description("talk to talkcart through the microphone"))
+    .option("--device <name>", "capture (and playback) device, e.g. plughw:1,0")
+    .option("--wake <word>", "a wake word opens each turn (one distinct word, e.g. computer)")
+    .option("--ptt", "push-to-talk: press Enter to open each turn")
+    .option("--no-speak", "print replies instead of speaking them")
+    .option("--no-barge-in", "do not stop a reply when speech is heard (for a loudspeaker the microphone hears)")
+    .action(async (o, cmd: Command) => listen(cmd, o));
+
+  sttOption(program.command("transcribe").argument("<file.wav>").description("n-best transcripts of a recording and how they parse (no dialogue)"))
+    .action(async (file: string, o: { stt?: string }, cmd: Command) => {
+      const cfg = config(cmd);
+      const shop = await openShop(cfg);
+      const recognizer = await openRecognizer(cfg, shop, o.stt);
+      try {
+        const matcher = new IntentMatcher(loadIntents(cfg, cfg.locale), shop.index.scorer(cfg.locale));
+        const turns = new StreamingTurns(wavFileSource(file), recognizer);
+        const results: { startMs: number; endMs: number; recognizeMs: number; alternatives: (Hypothesis & { parse: { intent: string; slots: Record<string, unknown> } | null })[]; chosen: string | null; intent: string | null; slots: Record<string, unknown> }[] = [];
+        for (let heard = await turns.next(); heard.type !== "end"; heard = await turns.next()) {
+          if (heard.type === "no-input") continue;
+          const chosen = chooseHypothesis(matcher, heard.alternatives);
+          results.push({
+            startMs: heard.startMs, endMs: heard.endMs, recognizeMs: round(heard.recognizeMs),
+            alternatives: heard.alternatives.map((a) => {
+              const best = matcher.parse(a.text).best;
+              return { ...a, parse: best && { intent: best.intent, slots: best.slots } };
+            }),
+            chosen: chosen?.reading.text ?? null, intent: chosen?.parse?.intent ?? null, slots: chosen?.parse?.slots ?? {},
+          });
+        }
+        await turns.close();
+        out(cmd, { file, engine: recognizer.name, utterances: results }, () => results.map((r) =>
+          `${(r.startMs / 1000).toFixed(2)}-${(r.endMs / 1000).toFixed(2)} s  ${r.chosen ?? "(nothing recognized)"}\n  intent ${r.intent ?? "-"} ${JSON.stringify(r.slots)}\n${r.alternatives.map((a) => `  ${a.confidence.toFixed(3)}  ${a.text}`).join("\n")}`).join("\n") || "no speech found");
+      } finally {
+        await recognizer.close();
+        await shop.close();
+      }
+    });
+
+  sttOption(program.command("replay").argument("<path>", "a WAV file, a folder of WAV files, or a conversation .yaml").description("run recorded or spoken audio through the whole pipeline, faster than real time"))
+    .action(async (path: string, o: { stt?: string }, cmd: Command) => {
+      const cfg = config(cmd);
+      const assistant: Assistant = await openAssistant(cfg);
+      const recognizer = await openRecognizer(cfg, assistant.shop, o.stt);
+      const session = assistant.session();
+      let turns: ReplayTurn[] = [];
+      try {
+        if (/\.ya?ml$/i.test(path)) turns = await replayConversation(path, recognizer, session, cfg.locale);
+        else {
+          const files = statSync(path).isDirectory() ? wavFilesIn(path) : [path];
+          for (const f of files) turns.push(...(await replaySource(wavFileSource(f), recognizer, session)));
+        }
+      } finally {
+        session.stop();
+        await recognizer.close();
+        await assistant.close();
+      }
+      out(cmd, { engine: recognizer.name, turns }, () => turns.map((t) => [
+        `${t.ok === undefined ? "" : t.ok ? "PASS " : "FAIL "}heard: ${t.transcript || "(nothing)"}   [${t.source}]`,
+        `  intent ${t.intent ?? "-"} ${JSON.stringify(t.slots)}`,
+        `  reply: ${t.reply}${t.ok === false ? `\n  expected: /${t.expected}/` : ""}`,
+        `  end of speech -> transcript ${t.timings.recognizeMs} ms -> reply ${t.timings.totalMs} ms (RTF ${t.rtf}, ${t.audioSeconds} s audio)`,
+      ].join("\n")).join("\n"));
+      if (turns.some((t) => t.ok === false)) process.exitCode = 1;
+    });
+
+  return { listen, voiceReadiness };
+}

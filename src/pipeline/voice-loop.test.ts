@@ -1,0 +1,68 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { concat, espeakPcm, silence } from "../audio/testing.js";
+import type { AudioSource, Pcm } from "../audio/types.js";
+import type { TurnTrace } from "../dialogue/session.js";
+import type { Hypothesis, Recognizer } from "../speech/types.js";
+import type { Playback, PlaybackOutcome } from "../voice/playback.js";
+import { cleanupShops, freshDemoShop, sessionFor } from "../../tests/helpers/demo-shop.js";
+import { runVoiceLoop } from "./voice-loop.js";
+
+afterAll(cleanupShops);
+
+/** Says the scripted transcripts in order, one per utterance: the loop is under test, not recognition. */
+function scriptedRecognizer(texts: string[]): Recognizer {
+  let i = 0;
+  return {
+    name: "scripted", locale: "en",
+    begin: () => ({ write: () => {}, partial: () => "", end: async (): Promise<Hypothesis[]> => [{ text: texts[i++] ?? "", confidence: 1 }] }),
+    close: async () => {},
+  };
+}
+
+/** A paced source: chunks arrive as a microphone would deliver them (sped up 4x to keep the test short). */
+function pacedSource(pcm: Pcm): AudioSource {
+  return {
+    description: "test microphone", realtime: true, close: async () => {},
+    async *chunks() {
+      for (let i = 0; i < pcm.length; i += 320) {
+        await new Promise((r) => setTimeout(r, 5));
+        yield pcm.subarray(i, i + 320);
+      }
+    },
+  };
+}
+
+describe("voice loop", () => {
+  it("turns speech into dialogue turns and spoken replies; speech during a reply stops it", async () => {
+    const shop = await freshDemoShop();
+    const session = sessionFor(shop, "en");
+    const add = await espeakPcm("add two packs of coffee");
+    const what = await espeakPcm("what is in my cart");
+    // The second command starts 0.8 s after the first ends: while the (long) first reply still plays.
+    const audio = concat(silence(400), add, silence(1400), what, silence(1500));
+    const spoken: string[] = [];
+    const outcomes: PlaybackOutcome["status"][] = [];
+    const play = (pcm: Pcm): Playback => {
+      let stop!: () => void;
+      const done = new Promise<PlaybackOutcome>((resolve) => {
+        const t = setTimeout(() => resolve({ status: "finished", player: "fake" }), (pcm.length / 16) / 4);
+        stop = () => { clearTimeout(t); resolve({ status: "stopped", player: "fake" }); };
+      });
+      void done.then((o) => outcomes.push(o.status));
+      return { done, stop: () => stop() };
+    };
+    const turns: TurnTrace[] = [];
+    await runVoiceLoop({
+      source: pacedSource(audio), session, trigger: { kind: "always" },
+      recognizer: scriptedRecognizer(["add two packs of coffee", "what's in my cart"]),
+      synthesizer: { name: "fake", synthesize: async (text) => { spoken.push(text); return new Int16Array(16_000 * 20); } }, // 20 s of reply
+      play, hooks: { onTurn: (t) => turns.push(t) },
+    });
+    expect(turns.map((t) => t.intent)).toEqual(["AddToCart", "ReadCart"]);
+    expect(spoken[0]).toMatch(/two packs of Lavazza Crema/);
+    expect(outcomes[0]).toBe("stopped"); // barge-in
+    expect((await shop.cart("demo")).lines.map((l) => [l.product.id, l.quantity])).toEqual([["lavazza-crema-1kg", 2]]);
+    session.stop();
+    await shop.close();
+  }, 30_000);
+});

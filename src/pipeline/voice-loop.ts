@@ -1,0 +1,91 @@
+import type { AudioSource } from "../audio/types.js";
+import type { Session, TurnTrace } from "../dialogue/session.js";
+import type { Recognizer } from "../speech/types.js";
+import type { Synthesizer } from "../voice/synthesizer.js";
+import type { Playback } from "../voice/playback.js";
+import { StreamingTurns, type HeardTurn, type TurnHooks } from "./streaming-turns.js";
+
+/** How a turn is opened when the assistant has not just asked a question. */
+export type Trigger =
+  | { kind: "always" }
+  /** Push-to-talk: resolves when the person presses the key (Enter). */
+  | { kind: "ptt"; pressed: () => Promise<void> }
+  /** A wake word: resolves when it is heard (it reads the same audio source). */
+  | { kind: "wake"; heard: (signal: AbortSignal) => Promise<void> };
+
+export interface VoiceLoopOptions {
+  source: AudioSource;
+  recognizer: Recognizer;
+  session: Session;
+  synthesizer?: Synthesizer;
+  play?: (pcm: Int16Array) => Playback;
+  trigger: Trigger;
+  /** No speech this long after listening starts counts as silence (the dialogue reprompts). */
+  noInputMs?: number;
+  hooks?: TurnHooks & {
+    onListening?: () => void;
+    onTurn?: (t: TurnTrace) => void;
+    onSpeakError?: (message: string) => void;
+  };
+  signal?: AbortSignal;
+  /** Speech during a reply stops it (default true; turn off for a loudspeaker the microphone hears). */
+  bargeIn?: boolean;
+}
+
+/**
+ * The live loop: (trigger) -> listen -> recognize -> dialogue -> speak, until the session ends.
+ * After a question ("Anything else?", "Which one?") it listens again without the trigger, and
+ * speech during a spoken reply stops the reply (barge-in) and becomes the next turn.
+ */
+export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
+  const turns = new StreamingTurns(opts.source, opts.recognizer, {}, opts.hooks);
+  let expectingAnswer = false;
+  let interrupted: Promise<HeardTurn> | null = null; // a turn that began while the assistant was speaking
+  try {
+    while (!opts.session.ended && !opts.signal?.aborted) {
+      if (!expectingAnswer && !interrupted) {
+        if (opts.trigger.kind === "ptt") await opts.trigger.pressed();
+        else if (opts.trigger.kind === "wake") await opts.trigger.heard(opts.signal ?? new AbortController().signal);
+      }
+      opts.hooks?.onListening?.();
+      const heard: HeardTurn = await (interrupted ?? turns.next({ noInputMs: opts.noInputMs ?? 8000, signal: opts.signal }));
+      interrupted = null;
+      if (heard.type === "end") break;
+      const trace: TurnTrace = heard.type === "no-input" ? await opts.session.noInput() : await opts.session.hear(heard.alternatives);
+      opts.hooks?.onTurn?.(trace);
+      expectingAnswer = trace.reply.trim().endsWith("?") || trace.stateAfter !== "ready";
+      if (opts.synthesizer && opts.play) interrupted = (await speak(trace.reply, opts, trace.ended ? null : turns))?.next ?? null;
+    }
+  } finally {
+    await turns.close();
+  }
+}
+
+/**
+ * Speaks a reply while listening: if the person starts talking, the reply stops at once and what
+ * they say becomes the next turn (returned). Without barge-in, listening waits for the reply to end.
+ */
+async function speak(text: string, opts: VoiceLoopOptions, turns: StreamingTurns | null): Promise<{ next: Promise<HeardTurn> } | null> {
+  let pcm: Int16Array;
+  try {
+    pcm = await opts.synthesizer!.synthesize(text, opts.session.locale);
+  } catch (e) {
+    opts.hooks?.onSpeakError?.((e as Error).message);
+    return null;
+  }
+  const playback = opts.play!(pcm);
+  if (!turns || opts.bargeIn === false) {
+    const outcome = await playback.done;
+    if (outcome.status === "failed") opts.hooks?.onSpeakError?.(outcome.error.message);
+    return null;
+  }
+  const stopListening = new AbortController();
+  let bargedIn = false;
+  const listening = turns.next({ noInputMs: Infinity, signal: stopListening.signal, onSpeechStart: () => { bargedIn = true; playback.stop(); } });
+  const outcome = await playback.done;
+  if (outcome.status === "failed") opts.hooks?.onSpeakError?.(outcome.error.message);
+  if (bargedIn) return { next: listening };
+  stopListening.abort();
+  await listening;
+  return null;
+}

@@ -1,0 +1,49 @@
+import type { Grammar } from "../nlu/grammar.js";
+import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "./types.js";
+
+export const ENGINES = ["pocketsphinx", "vosk", "azure"] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+/** Each engine is loaded only when asked for: a machine without one must not pay for (or fail on) it. */
+const factories: Record<EngineName, (domain: RecognitionDomain) => Promise<Recognizer>> = {
+  pocketsphinx: async (domain) => {
+    const { createPocketsphinxRecognizer } = await import("./pocketsphinx.js");
+    return createPocketsphinxRecognizer({ domain });
+  },
+  vosk: async (domain) => {
+    const { createVoskRecognizer } = await import("./vosk.js");
+    return createVoskRecognizer({ locale: domain.locale, domain });
+  },
+  azure: async (domain) => {
+    const { createAzureRecognizer } = await import("./azure.js");
+    return createAzureRecognizer(domain);
+  },
+};
+
+export function domainFor(grammar: Grammar, catalogPhrases: string[]): RecognitionDomain {
+  return { locale: grammar.locale, grammar, catalogPhrases };
+}
+
+export async function createRecognizer(engine: EngineName, domain: RecognitionDomain): Promise<Recognizer> {
+  if (!ENGINES.includes(engine)) throw new RecognizerUnavailable(engine, `unknown engine: use one of ${ENGINES.join(", ")}`);
+  return factories[engine](domain);
+}
+
+/**
+ * The engine to use when none is named: TALKCART_STT, else the first that starts for this locale
+ * (offline engines first). Resolves to the recognizer and the reasons the others were passed over.
+ */
+export async function firstAvailableRecognizer(domain: RecognitionDomain, env = process.env): Promise<{ recognizer: Recognizer | null; skipped: string[] }> {
+  const wanted = env.TALKCART_STT as EngineName | undefined;
+  const order: EngineName[] = wanted ? [wanted] : [...ENGINES];
+  const skipped: string[] = [];
+  for (const engine of order) {
+    try {
+      return { recognizer: await createRecognizer(engine, domain), skipped };
+    } catch (e) {
+      if (!(e instanceof RecognizerUnavailable)) throw e;
+      skipped.push(e.message);
+    }
+  }
+  return { recognizer: null, skipped };
+}
