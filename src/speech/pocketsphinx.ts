@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Pcm } from "../audio/types.js";
 import { buildJsgf, DEFAULT_DICT, DEFAULT_HMM, inlinedSize, loadDictionary, type JsgfGrammar, type JsgfOptions } from "./jsgf.js";
-import { compileFsg } from "./jsgf-fsg.js";
+import { compileFsg, type FsgOptions } from "./jsgf-fsg.js";
+import { sampleSentences, trigramArpa } from "./jsgf-lm.js";
 import {
   call, createDecoder, freeDecoder, INSTALL_HINT, loadPocketsphinx, logSince, logSize, writeScratch,
   type Decoder, type PsLib,
@@ -40,8 +41,11 @@ export interface PocketsphinxOptions {
    * rule reference), "fsg" (our minimal automaton via `ps_set_fsg`), or "auto" (default): JSGF
    * while the inlined grammar stays small, else the FSG.
    */
-  grammarMode?: "auto" | "jsgf" | "fsg";
+  grammarMode?: "auto" | "jsgf" | "fsg" | "lm";
   jsgf?: Omit<JsgfOptions, "dictionary">;
+  fsg?: FsgOptions;
+  /** How many lattice paths are read for the n-best (0: only the best hypothesis; default 40). */
+  latticePaths?: number;
   /** Re-decode the first utterance once the cepstral mean has adapted to the voice and channel (default true). */
   redecodeFirst?: boolean;
 }
@@ -50,7 +54,7 @@ export interface PocketsphinxOptions {
 export const JSGF_INLINE_LIMIT = 4000;
 
 export interface GrammarInfo {
-  mode: "jsgf" | "fsg";
+  mode: "jsgf" | "fsg" | "lm";
   words: number;
   /** Words left out: not in the dictionary and no pronunciation could be generated. */
   missing: string[];
@@ -79,6 +83,7 @@ export class PocketsphinxRecognizer implements Recognizer {
   private readonly jsgf: JsgfGrammar;
   private readonly nbest: number;
   private readonly redecodeFirst: boolean;
+  private readonly latticePaths: number;
   private queue: Promise<unknown> = Promise.resolve();
   private open: PsUtterance | null = null;
   private utterances = 0;
@@ -87,6 +92,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     this.locale = options.domain.locale;
     this.nbest = options.nbest ?? 5;
     this.redecodeFirst = options.redecodeFirst ?? true;
+    this.latticePaths = options.latticePaths ?? MAX_PATHS;
     const hmm = options.hmm ?? process.env.TALKCART_POCKETSPHINX_MODEL ?? DEFAULT_HMM;
     const dict = options.dict ?? process.env.TALKCART_POCKETSPHINX_DICT ?? DEFAULT_DICT;
     this.lib = loadPocketsphinx(ENGINE);
@@ -101,7 +107,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     }
     this.decoder = createDecoder(this.lib, ENGINE, { "-hmm": hmm, "-dict": dict, ...RECOGNITION_FLAGS, ...options.flags });
     try {
-      this.grammar = this.loadGrammar(options.grammarMode ?? "auto");
+      this.grammar = this.loadGrammar(options.grammarMode ?? "auto", Number(options.flags?.["-lw"] ?? 6.5), options.fsg);
       this.grammar.loadMs = Date.now() - started;
     } catch (e) {
       freeDecoder(this.lib, this.decoder);
@@ -110,7 +116,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     }
   }
 
-  private loadGrammar(requested: "auto" | "jsgf" | "fsg"): GrammarInfo {
+  private loadGrammar(requested: "auto" | "jsgf" | "fsg" | "lm", lw: number, fsgOptions?: FsgOptions): GrammarInfo {
     const { lib } = this;
     const ps = this.decoder!.ps;
     const offset = logSize();
@@ -124,10 +130,13 @@ export class PocketsphinxRecognizer implements Recognizer {
     let ok: boolean;
     if (mode === "jsgf") {
       ok = lib.ps_set_jsgf_string(ps, "grammar", this.jsgf.text) >= 0;
+    } else if (mode === "lm") {
+      const arpa = trigramArpa(sampleSentences(this.jsgf.rules, "command", 40_000), this.jsgf.words);
+      ok = lib.ps_set_lm_file(ps, "grammar", writeScratch(`grammar-${process.pid}-${Date.now()}.arpa`, arpa)) >= 0;
     } else {
-      const fsg = compileFsg(this.jsgf.rules);
+      const fsg = compileFsg(this.jsgf, fsgOptions);
       info.fsg = { states: fsg.states, arcs: fsg.arcs, shared: fsg.shared };
-      const model = lib.fsg_model_readfile(writeScratch(`grammar-${process.pid}-${Date.now()}.fsg`, fsg.text), lib.ps_get_logmath(ps), 6.5);
+      const model = lib.fsg_model_readfile(writeScratch(`grammar-${process.pid}-${Date.now()}.fsg`, fsg.text), lib.ps_get_logmath(ps), lw);
       ok = !!model && lib.ps_set_fsg(ps, "grammar", model) >= 0;
       if (model) lib.fsg_model_free(model);
     }
@@ -210,8 +219,8 @@ export class PocketsphinxRecognizer implements Recognizer {
     // clearly the best one won.
     const paths = new Map<string, number>();
     paths.set(best, score[0]);
-    let nb = await call(lib.ps_nbest, ps);
-    for (let i = 0; nb && i < MAX_PATHS; i++) {
+    let nb = this.latticePaths > 0 ? await call(lib.ps_nbest, ps) : null;
+    for (let i = 0; nb && i < this.latticePaths; i++) {
       const s = [0];
       const text = lib.ps_nbest_hyp(nb, s);
       if (text && text.trim()) {
