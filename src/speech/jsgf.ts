@@ -153,8 +153,6 @@ export interface JsgfGrammar {
   /** Sentences that could not be kept at all because of missing words. */
   dropped: { intent: string; text: string }[];
   rules: Map<string, JsgfExp>;
-  /** `<command>` is `[<lead>] (<intent rule> | ...) [<trail>]`. */
-  structure: { lead?: string; intents: string[]; trail?: string };
   /** Whether a word sequence (a hypothesis) is a sentence of this grammar. */
   accepts(words: string[] | string): boolean;
 }
@@ -326,26 +324,18 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
   }
   if (intentRefs.length === 0) throw new Error(`JSGF: no sentence of locale '${locale}' can be said with the dictionary's words`);
 
-  // Skip words around a command: any of them before it ("hey talkcart", "um"), and after it only
-  // real words ("please", "kindly"): short hesitation sounds at the end would soak up trailing noise.
-  const intents = intentRefs.map((r) => (r as { name: string }).name);
-  const parts: JsgfExp[] = [];
-  let lead: string | undefined;
-  let trail: string | undefined;
+  let top = alt(intentRefs)!;
   if (options.skipWords ?? true) {
-    const phrase = (ws: string[]) => {
+    const skips = alt(grammar.skipWords.map((ws) => {
       const items = ws.map(word);
-      return ws.length > 0 && items.every((i) => i) ? seq(items as JsgfExp[]) : null;
-    };
-    const leading = alt(grammar.skipWords.map(phrase).filter((e): e is JsgfExp => e !== null));
-    const trailing = alt(grammar.skipWords.filter((ws) => ws.every((w) => w.length >= 5)).map(phrase).filter((e): e is JsgfExp => e !== null));
-    if (leading && !isEmpty(leading)) rules.set((lead = "skip"), leading.kind === "opt" ? leading.item : leading);
-    if (trailing && !isEmpty(trailing)) rules.set((trail = "skip_end"), trailing.kind === "opt" ? trailing.item : trailing);
+      return items.every((i) => i) ? seq(items as JsgfExp[]) : null;
+    }).filter((e): e is JsgfExp => e !== null && !isEmpty(e)));
+    if (skips && !isEmpty(skips)) {
+      rules.set("skip", skips.kind === "opt" ? skips.item : skips);
+      const skip: JsgfExp = { kind: "opt", item: { kind: "ref", name: "skip" } };
+      top = seq([skip, top, skip]);
+    }
   }
-  if (lead) parts.push({ kind: "opt", item: { kind: "ref", name: lead } });
-  parts.push(alt(intentRefs)!);
-  if (trail) parts.push({ kind: "opt", item: { kind: "ref", name: trail } });
-  const top = seq(parts);
 
   const name = options.name ?? "talkcart";
   const lines = [`#JSGF V1.0 UTF-8 ${locale};`, `grammar ${name};`, `public <command> = ${render(top)};`];
@@ -361,7 +351,6 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
     added: new Map([...added].filter(([w]) => used.has(w))),
     dropped,
     rules: allRules,
-    structure: { lead, intents, trail },
     accepts: (input) => acceptsWords(allRules, "command", typeof input === "string" ? input.split(/\s+/).filter(Boolean) : input),
   };
 }

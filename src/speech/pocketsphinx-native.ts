@@ -24,7 +24,6 @@ export interface PsLib {
   ps_add_word: Fn<[Ptr, string, string, number], number>;
   ps_set_jsgf_string: Fn<[Ptr, string, string], number>;
   ps_set_fsg: Fn<[Ptr, string, Ptr], number>;
-  ps_set_lm_file: Fn<[Ptr, string, string], number>;
   ps_set_keyphrase: Fn<[Ptr, string, string], number>;
   ps_set_search: Fn<[Ptr, string], number>;
   ps_get_logmath: Fn<[Ptr], Ptr>;
@@ -81,7 +80,6 @@ export function loadPocketsphinx(engine = "pocketsphinx", library = process.env.
     ps_add_word: f(ps, "int ps_add_word(void *ps, const char *word, const char *phones, int update)"),
     ps_set_jsgf_string: f(ps, "int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)"),
     ps_set_fsg: f(ps, "int ps_set_fsg(void *ps, const char *name, void *fsg)"),
-    ps_set_lm_file: f(ps, "int ps_set_lm_file(void *ps, const char *name, const char *path)"),
     ps_set_keyphrase: f(ps, "int ps_set_keyphrase(void *ps, const char *name, const char *keyphrase)"),
     ps_set_search: f(ps, "int ps_set_search(void *ps, const char *name)"),
     ps_get_logmath: f(ps, "void *ps_get_logmath(void *ps)"),

@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Pcm } from "../audio/types.js";
 import { buildJsgf, DEFAULT_DICT, DEFAULT_HMM, inlinedSize, loadDictionary, type JsgfGrammar, type JsgfOptions } from "./jsgf.js";
-import { compileFsg, type FsgOptions } from "./jsgf-fsg.js";
-import { sampleSentences, trigramArpa } from "./jsgf-lm.js";
+import { compileFsg } from "./jsgf-fsg.js";
 import {
   call, createDecoder, freeDecoder, INSTALL_HINT, loadPocketsphinx, logSince, logSize, writeScratch,
   type Decoder, type PsLib,
@@ -41,11 +40,8 @@ export interface PocketsphinxOptions {
    * rule reference), "fsg" (our minimal automaton via `ps_set_fsg`), or "auto" (default): JSGF
    * while the inlined grammar stays small, else the FSG.
    */
-  grammarMode?: "auto" | "jsgf" | "fsg" | "lm";
+  grammarMode?: "auto" | "jsgf" | "fsg";
   jsgf?: Omit<JsgfOptions, "dictionary">;
-  fsg?: FsgOptions;
-  /** How many lattice paths are read for the n-best (0: only the best hypothesis; default 40). */
-  latticePaths?: number;
   /** Re-decode the first utterance once the cepstral mean has adapted to the voice and channel (default true). */
   redecodeFirst?: boolean;
 }
@@ -54,7 +50,7 @@ export interface PocketsphinxOptions {
 export const JSGF_INLINE_LIMIT = 4000;
 
 export interface GrammarInfo {
-  mode: "jsgf" | "fsg" | "lm";
+  mode: "jsgf" | "fsg";
   words: number;
   /** Words left out: not in the dictionary and no pronunciation could be generated. */
   missing: string[];
@@ -83,7 +79,6 @@ export class PocketsphinxRecognizer implements Recognizer {
   private readonly jsgf: JsgfGrammar;
   private readonly nbest: number;
   private readonly redecodeFirst: boolean;
-  private readonly latticePaths: number;
   private queue: Promise<unknown> = Promise.resolve();
   private open: PsUtterance | null = null;
   private utterances = 0;
@@ -92,7 +87,6 @@ export class PocketsphinxRecognizer implements Recognizer {
     this.locale = options.domain.locale;
     this.nbest = options.nbest ?? 5;
     this.redecodeFirst = options.redecodeFirst ?? true;
-    this.latticePaths = options.latticePaths ?? MAX_PATHS;
     const hmm = options.hmm ?? process.env.TALKCART_POCKETSPHINX_MODEL ?? DEFAULT_HMM;
     const dict = options.dict ?? process.env.TALKCART_POCKETSPHINX_DICT ?? DEFAULT_DICT;
     this.lib = loadPocketsphinx(ENGINE);
@@ -107,7 +101,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     }
     this.decoder = createDecoder(this.lib, ENGINE, { "-hmm": hmm, "-dict": dict, ...RECOGNITION_FLAGS, ...options.flags });
     try {
-      this.grammar = this.loadGrammar(options.grammarMode ?? "auto", Number(options.flags?.["-lw"] ?? 6.5), options.fsg);
+      this.grammar = this.loadGrammar(options.grammarMode ?? "auto");
       this.grammar.loadMs = Date.now() - started;
     } catch (e) {
       freeDecoder(this.lib, this.decoder);
@@ -116,7 +110,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     }
   }
 
-  private loadGrammar(requested: "auto" | "jsgf" | "fsg" | "lm", lw: number, fsgOptions?: FsgOptions): GrammarInfo {
+  private loadGrammar(requested: "auto" | "jsgf" | "fsg"): GrammarInfo {
     const { lib } = this;
     const ps = this.decoder!.ps;
     const offset = logSize();
@@ -130,13 +124,10 @@ export class PocketsphinxRecognizer implements Recognizer {
     let ok: boolean;
     if (mode === "jsgf") {
       ok = lib.ps_set_jsgf_string(ps, "grammar", this.jsgf.text) >= 0;
-    } else if (mode === "lm") {
-      const arpa = trigramArpa(sampleSentences(this.jsgf.rules, "command", 40_000), this.jsgf.words);
-      ok = lib.ps_set_lm_file(ps, "grammar", writeScratch(`grammar-${process.pid}-${Date.now()}.arpa`, arpa)) >= 0;
     } else {
-      const fsg = compileFsg(this.jsgf, fsgOptions);
+      const fsg = compileFsg(this.jsgf.rules);
       info.fsg = { states: fsg.states, arcs: fsg.arcs, shared: fsg.shared };
-      const model = lib.fsg_model_readfile(writeScratch(`grammar-${process.pid}-${Date.now()}.fsg`, fsg.text), lib.ps_get_logmath(ps), lw);
+      const model = lib.fsg_model_readfile(writeScratch(`grammar-${process.pid}-${Date.now()}.fsg`, fsg.text), lib.ps_get_logmath(ps), 6.5);
       ok = !!model && lib.ps_set_fsg(ps, "grammar", model) >= 0;
       if (model) lib.fsg_model_free(model);
     }
@@ -219,8 +210,8 @@ export class PocketsphinxRecognizer implements Recognizer {
     // clearly the best one won.
     const paths = new Map<string, number>();
     paths.set(best, score[0]);
-    let nb = this.latticePaths > 0 ? await call(lib.ps_nbest, ps) : null;
-    for (let i = 0; nb && i < this.latticePaths; i++) {
+    let nb = await call(lib.ps_nbest, ps);
+    for (let i = 0; nb && i < MAX_PATHS; i++) {
       const s = [0];
       const text = lib.ps_nbest_hyp(nb, s);
       if (text && text.trim()) {
