@@ -1,7 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import type { TemplateNode } from "../nlu/template.js";
 import type { Grammar, ListDef } from "../nlu/grammar.js";
 import { tokenize } from "../nlu/text.js";
+import { grammarWords } from "../nlu/vocabulary.js";
 import type { RecognitionDomain } from "./types.js";
 
 /**
@@ -14,61 +16,76 @@ import type { RecognitionDomain } from "./types.js";
  * there is exactly one: `<command>`, the alternatives of all intent rules.
  *
  * Every word must be in the pronouncing dictionary or the decoder refuses the whole grammar.
- * Words that are not are reported (`missing`) and the alternatives that need them are left out;
- * words that can be spelled as a concatenation of dictionary words ("talkcart" = talk + cart,
- * "wishlist" = wish + list, "twentyone") get a generated pronunciation instead (`added`), which the
- * recognizer registers with the decoder before it loads the grammar.
+ * Words the dictionary lacks get generated pronunciations where possible (`added`: dictionary
+ * words written together, "talkcart" = talk + cart, else espeak-ng's letter-to-sound rules mapped
+ * to ARPAbet, "lavazza"); the rest are reported (`missing`) and the alternatives that need them
+ * are left out. Alternatives that sound the same ("twenty one" / "twentyone") are kept once.
+ * Sentence-initial skip words ("hey talkcart", "um") are allowed before any command, and the
+ * real-word ones ("please") after it.
+ *
+ * Sphinxbase compiles JSGF by inlining every rule reference; for the full English grammar that is
+ * ~100k words and loading takes minutes. `jsgf-fsg.ts` compiles the same rules to a compact FSG.
  */
 
-/** A pronouncing dictionary: word -> first pronunciation (ARPAbet phones separated by spaces). */
+/** A pronouncing dictionary: word -> pronunciations (ARPAbet phones separated by spaces). */
 export interface PronouncingDictionary {
   has(word: string): boolean;
+  /** The first pronunciation. */
   phones(word: string): string | undefined;
+  /** Every pronunciation ("read" has two). */
+  variants(word: string): string[];
 }
 
 export const DEFAULT_MODEL_DIR = "/usr/share/pocketsphinx/model/en-us";
 export const DEFAULT_HMM = `${DEFAULT_MODEL_DIR}/en-us`;
 export const DEFAULT_DICT = `${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`;
 
-const dictionaries = new Map<string, PronouncingDictionary>();
-
-/** Reads a pocketsphinx/CMU dictionary file ("word PH ON ES", alternates as "word(2) ..."). Cached per path. */
+/** Reads a pocketsphinx/CMU dictionary file ("word PH ON ES", alternates as "word(2) ..."). */
 export function loadDictionary(path = DEFAULT_DICT): PronouncingDictionary {
-  let dict = dictionaries.get(path);
-  if (dict) return dict;
   if (!existsSync(path)) throw new Error(`pronouncing dictionary not found: ${path}`);
-  const map = new Map<string, string>();
+  const map = new Map<string, string[]>();
   for (const line of readFileSync(path, "utf8").split("\n")) {
     const space = line.indexOf(" ");
     if (space <= 0) continue;
-    const word = line.slice(0, space);
-    if (word.endsWith(")")) continue; // alternate pronunciation
-    if (!map.has(word)) map.set(word, line.slice(space + 1).trim());
+    const word = line.slice(0, space).replace(/\(\d+\)$/, "");
+    const phones = line.slice(space + 1).trim();
+    const list = map.get(word);
+    if (list) list.push(phones);
+    else map.set(word, [phones]);
   }
-  dict = dictionaryFrom(map);
-  dictionaries.set(path, dict);
-  return dict;
+  return dictionaryFrom(map);
 }
 
-export function dictionaryFrom(entries: Map<string, string> | Record<string, string>): PronouncingDictionary {
-  const map = entries instanceof Map ? entries : new Map(Object.entries(entries));
-  return { has: (w) => map.has(w), phones: (w) => map.get(w) };
+export function dictionaryFrom(entries: Map<string, string | string[]> | Record<string, string | string[]>): PronouncingDictionary {
+  const map = new Map<string, string[]>();
+  for (const [w, p] of entries instanceof Map ? entries : Object.entries(entries)) map.set(w, Array.isArray(p) ? p : [p]);
+  return { has: (w) => map.has(w), phones: (w) => map.get(w)?.[0], variants: (w) => map.get(w) ?? [] };
+}
+
+/** A dictionary file with just these words (all their pronunciations) and the generated ones: small and quick to load. */
+export function dictionaryText(words: Iterable<string>, dict: PronouncingDictionary, added: Map<string, string> = new Map()): string {
+  const lines: string[] = [];
+  for (const w of new Set(words)) {
+    const variants = dict.has(w) ? dict.variants(w) : added.has(w) ? [added.get(w)!] : [];
+    variants.forEach((p, i) => lines.push(`${i === 0 ? w : `${w}(${i + 1})`} ${p}`));
+  }
+  return lines.join("\n") + "\n";
 }
 
 /**
- * A pronunciation for a word the dictionary lacks, when it is two or three dictionary words
- * written together ("talkcart", "bestsellers", "fortyone"), or the dictionary spelling without
- * accents ("café" -> "cafe"). Undefined when no such reading exists.
+ * A pronunciation for a word the dictionary lacks, when it is two or three dictionary words of at
+ * least three letters written together ("talkcart", "bestsellers", "fortyone"), or the dictionary
+ * spelling without accents ("café" -> "cafe"). Undefined when no such reading exists.
  */
 export function composePronunciation(word: string, dict: PronouncingDictionary): string | undefined {
   const plain = word.normalize("NFD").replace(/\p{M}/gu, "");
   if (plain !== word && dict.has(plain)) return dict.phones(plain);
   if (!/^[a-z']+$/.test(plain)) return undefined;
   const split = (rest: string, parts: number): string[] | undefined => {
-    if (dict.has(rest) && rest.length >= 2) return [rest];
+    if (rest.length >= 3 && dict.has(rest)) return [rest];
     if (parts <= 1) return undefined;
-    // Longest first part first: "bestsellers" -> best + sellers rather than be + st...
-    for (let i = rest.length - 2; i >= 2; i--) {
+    // Longest first part first: "bestsellers" -> best + sellers.
+    for (let i = rest.length - 3; i >= 3; i--) {
       const head = rest.slice(0, i);
       if (!dict.has(head)) continue;
       const tail = split(rest.slice(i), parts - 1);
@@ -78,6 +95,79 @@ export function composePronunciation(word: string, dict: PronouncingDictionary):
   };
   const parts = split(plain, 3);
   return parts && parts.length > 1 ? parts.map((p) => dict.phones(p)).join(" ") : undefined;
+}
+
+/** espeak-ng's phoneme mnemonics (`-x`, en-us) as ARPAbet, the phone set of the en-us acoustic model. */
+const ESPEAK_TO_ARPABET: Record<string, string> = {
+  "a": "AE", "aa": "AE", "a#": "AH", "A": "AA", "A:": "AA", "A@": "AA R", "@": "AH", "@2": "AH", "@5": "AH", "@L": "AH L", "@r": "ER",
+  "3": "ER", "3:": "ER", "E": "EH", "e": "EH", "e@": "EH R", "eI": "EY", "I": "IH", "I2": "IH", "I#": "IH", "i": "IY", "i:": "IY",
+  "i@": "IY AH", "i@3": "IH R", "0": "AA", "O": "AO", "O:": "AO", "O@": "AO R", "o@": "AO R", "OI": "OY", "oU": "OW", "o": "OW",
+  "U": "UH", "U@": "UH R", "u": "UW", "u:": "UW", "V": "AH", "aI": "AY", "aI@": "AY ER", "aI3": "AY ER", "aU": "AW", "aU@": "AW ER",
+  "p": "P", "b": "B", "t": "T", "t#": "T", "d": "D", "d#": "D", "k": "K", "g": "G", "f": "F", "v": "V", "s": "S", "z": "Z", "m": "M",
+  "n": "N", "n-": "AH N", "l": "L", "l-": "AH L", "r": "R", "r-": "R", "w": "W", "h": "HH", "T": "TH", "D": "DH", "S": "SH", "Z": "ZH",
+  "N": "NG", "j": "Y", "tS": "CH", "dZ": "JH", "?": "T", "x": "K", "C": "HH",
+};
+
+/**
+ * Pronunciations from espeak-ng's letter-to-sound rules (`espeak-ng -x`), mapped to ARPAbet.
+ * Words espeak-ng cannot say in phonemes we know are left out; without espeak-ng, none.
+ */
+export function espeakPronunciations(words: string[], voice = "en-us"): Map<string, string> {
+  const out = new Map<string, string>();
+  if (words.length === 0) return out;
+  let text: string;
+  try {
+    text = execFileSync("espeak-ng", ["-q", "-v", voice, "-x", "--sep=_"], { input: words.map((w) => `${w}.`).join("\n") + "\n", encoding: "utf8", timeout: 20_000 });
+  } catch {
+    return out;
+  }
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  if (lines.length !== words.length) return out; // lines no longer match words: trust none
+  words.forEach((word, i) => {
+    const phones: string[] = [];
+    for (const raw of lines[i].split(/[_\s]+/)) {
+      const ph = raw.replace(/^[',%=]+|[',%=]+$/g, "");
+      if (!ph) continue;
+      const arpa = ESPEAK_TO_ARPABET[ph] ?? ESPEAK_TO_ARPABET[ph.replace(/[#\d]+$/, "")];
+      if (!arpa) return; // an espeak phoneme we do not map: no pronunciation
+      for (const a of arpa.split(" ")) if (phones[phones.length - 1] !== a || /^(AA|AE|AH|AO|AW|AY|EH|ER|EY|IH|IY|OW|OY|UH|UW)$/.test(a)) phones.push(a);
+    }
+    if (phones.length) out.set(word, phones.join(" "));
+  });
+  return out;
+}
+
+/** Phone-level edit distance. */
+function phoneDistance(a: string, b: string): number {
+  const x = a.split(" ");
+  const y = b.split(" ");
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[y.length];
+}
+
+/**
+ * Pronunciations for words the dictionary lacks. A compound of dictionary words is the better
+ * guess (its parts come from the dictionary the acoustic model was trained with) when espeak-ng
+ * hears about the same thing ("talkcart"); when it does not ("danone" is not "dan" + "one"),
+ * espeak-ng's reading wins.
+ */
+export function generatePronunciations(words: string[], dict: PronouncingDictionary, how: "espeak" | "compose" | "none" = "espeak"): Map<string, string> {
+  const out = new Map<string, string>();
+  if (how === "none") return out;
+  const spoken = how === "espeak" ? espeakPronunciations(words) : new Map<string, string>();
+  for (const w of words) {
+    const composed = composePronunciation(w, dict);
+    const said = spoken.get(w);
+    if (composed && (!said || phoneDistance(composed, said) <= Math.max(1, Math.floor(said.split(" ").length / 5)))) out.set(w, composed);
+    else if (said) out.set(w, said);
+    else if (composed && how === "compose") out.set(w, composed);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,8 +223,12 @@ function render(e: JsgfExp, inSeq = false): string {
 export interface JsgfOptions {
   /** The decoder's pronouncing dictionary (default: the Debian en-us cmudict). */
   dictionary?: PronouncingDictionary;
-  /** Give words missing from the dictionary a pronunciation made of dictionary words (default true). */
-  composePronunciations?: boolean;
+  /**
+   * Pronunciations for words missing from the dictionary: "espeak" (default): dictionary words
+   * written together ("talkcart") where espeak-ng agrees, else espeak-ng's letter-to-sound rules;
+   * "compose": only the dictionary-word compounds; "none": missing words are left out.
+   */
+  pronunciations?: "espeak" | "compose" | "none";
   /** Allow the grammar's skip words ("please", "um", "hey talkcart") before and after a command (default true). */
   skipWords?: boolean;
   /** Grammar name in the JSGF header (default "talkcart"). */
@@ -153,6 +247,8 @@ export interface JsgfGrammar {
   /** Sentences that could not be kept at all because of missing words. */
   dropped: { intent: string; text: string }[];
   rules: Map<string, JsgfExp>;
+  /** `<command>` is `[<lead>] (<intent rule> | ...) [<trail>]`. */
+  structure: { lead?: string; intents: string[]; trail?: string };
   /** Whether a word sequence (a hypothesis) is a sentence of this grammar. */
   accepts(words: string[] | string): boolean;
 }
@@ -170,17 +266,17 @@ function ruleName(prefix: string, name: string): string {
 export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}): JsgfGrammar {
   const grammar = domain.grammar;
   const dict = options.dictionary ?? loadDictionary();
-  const compose = options.composePronunciations ?? true;
   const locale = domain.locale;
 
+  // Every word the domain can use; those the dictionary lacks get generated pronunciations where possible.
+  const candidates = new Set(grammarWords(grammar));
+  for (const p of domain.catalogPhrases) tokenize(p, locale).forEach((w) => candidates.add(w));
+  for (const ws of grammar.skipWords) ws.forEach((w) => candidates.add(w));
+  const added = generatePronunciations([...candidates].filter((w) => !dict.has(w)).sort(), dict, options.pronunciations ?? "espeak");
   const missing = new Set<string>();
-  const added = new Map<string, string>();
   const used = new Set<string>();
   const known = (word: string): boolean => {
     if (dict.has(word) || added.has(word)) return true;
-    if (missing.has(word)) return false;
-    const phones = compose ? composePronunciation(word, dict) : undefined;
-    if (phones) { added.set(word, phones); return true; }
     missing.add(word);
     return false;
   };
@@ -189,7 +285,7 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
   const phonesOf = (w: string) => dict.phones(w) ?? added.get(w) ?? w;
   const sayKey = (e: JsgfExp): string =>
     e.kind === "word" ? phonesOf(e.word)
-      : e.kind === "seq" && e.items.every((i) => i.kind === "word") ? e.items.map((i) => phonesOf((i as { word: string }).word)).join(" | ")
+      : e.kind === "seq" && e.items.every((i) => i.kind === "word") ? e.items.map((i) => phonesOf((i as { word: string }).word)).join(" ")
         : render(e);
   const alt = (options: JsgfExp[]) => altOf(options, sayKey);
 
@@ -291,7 +387,7 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
     const root: Trie = new Map();
     for (const phrase of phrases) {
       const words = tokenize(phrase, locale);
-      if (words.length === 0 || !words.every((w) => word(w))) continue;
+      if (words.length === 0 || !words.map((w) => word(w)).every(Boolean)) continue; // (every word checked: all missing ones reported)
       let t = root;
       for (const w of words) {
         if (!t.has(w)) t.set(w, new Map() as Trie);
@@ -324,18 +420,26 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
   }
   if (intentRefs.length === 0) throw new Error(`JSGF: no sentence of locale '${locale}' can be said with the dictionary's words`);
 
-  let top = alt(intentRefs)!;
+  // Skip words around a command: any of them before it ("hey talkcart", "um"), and after it only
+  // real words ("please", "kindly"): short hesitation sounds at the end would soak up trailing noise.
+  const intents = intentRefs.map((r) => (r as { name: string }).name);
+  const parts: JsgfExp[] = [];
+  let lead: string | undefined;
+  let trail: string | undefined;
   if (options.skipWords ?? true) {
-    const skips = alt(grammar.skipWords.map((ws) => {
+    const phrase = (ws: string[]) => {
       const items = ws.map(word);
-      return items.every((i) => i) ? seq(items as JsgfExp[]) : null;
-    }).filter((e): e is JsgfExp => e !== null && !isEmpty(e)));
-    if (skips && !isEmpty(skips)) {
-      rules.set("skip", skips.kind === "opt" ? skips.item : skips);
-      const skip: JsgfExp = { kind: "opt", item: { kind: "ref", name: "skip" } };
-      top = seq([skip, top, skip]);
-    }
+      return ws.length > 0 && items.every((i) => i) ? seq(items as JsgfExp[]) : null;
+    };
+    const leading = alt(grammar.skipWords.map(phrase).filter((e): e is JsgfExp => e !== null));
+    const trailing = alt(grammar.skipWords.filter((ws) => ws.every((w) => w.length >= 5)).map(phrase).filter((e): e is JsgfExp => e !== null));
+    if (leading && !isEmpty(leading)) rules.set((lead = "skip"), leading.kind === "opt" ? leading.item : leading);
+    if (trailing && !isEmpty(trailing)) rules.set((trail = "skip_end"), trailing.kind === "opt" ? trailing.item : trailing);
   }
+  if (lead) parts.push({ kind: "opt", item: { kind: "ref", name: lead } });
+  parts.push(alt(intentRefs)!);
+  if (trail) parts.push({ kind: "opt", item: { kind: "ref", name: trail } });
+  const top = seq(parts);
 
   const name = options.name ?? "talkcart";
   const lines = [`#JSGF V1.0 UTF-8 ${locale};`, `grammar ${name};`, `public <command> = ${render(top)};`];
@@ -344,6 +448,15 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
 
   const allRules = new Map(rules);
   allRules.set("command", top);
+  // The words the grammar ended up with (alternatives that sounded like others were dropped).
+  used.clear();
+  const collect = (e: JsgfExp) => {
+    if (e.kind === "word") used.add(e.word);
+    else if (e.kind === "seq") e.items.forEach(collect);
+    else if (e.kind === "alt") e.options.forEach(collect);
+    else if (e.kind === "opt") collect(e.item);
+  };
+  allRules.forEach(collect);
   return {
     text,
     words: [...used].sort(),
@@ -351,6 +464,7 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
     added: new Map([...added].filter(([w]) => used.has(w))),
     dropped,
     rules: allRules,
+    structure: { lead, intents, trail },
     accepts: (input) => acceptsWords(allRules, "command", typeof input === "string" ? input.split(/\s+/).filter(Boolean) : input),
   };
 }

@@ -24,6 +24,7 @@ export interface PsLib {
   ps_add_word: Fn<[Ptr, string, string, number], number>;
   ps_set_jsgf_string: Fn<[Ptr, string, string], number>;
   ps_set_fsg: Fn<[Ptr, string, Ptr], number>;
+  ps_set_lm_file: Fn<[Ptr, string, string], number>;
   ps_set_keyphrase: Fn<[Ptr, string, string], number>;
   ps_set_search: Fn<[Ptr, string], number>;
   ps_get_logmath: Fn<[Ptr], Ptr>;
@@ -51,11 +52,12 @@ export interface PsLib {
 export const LIBRARY = "libpocketsphinx.so.3";
 export const INSTALL_HINT = "apt-get install libpocketsphinx3 pocketsphinx-en-us";
 
-let loaded: PsLib | undefined;
+const loaded = new Map<string, PsLib>();
 
 /** Loads the libraries once per process; a missing library is a RecognizerUnavailable saying what to install. */
 export function loadPocketsphinx(engine = "pocketsphinx", library = process.env.TALKCART_POCKETSPHINX_LIB ?? LIBRARY): PsLib {
-  if (loaded) return loaded;
+  const cached = loaded.get(library);
+  if (cached) return cached;
   let koffi: typeof import("koffi");
   try {
     koffi = createRequire(import.meta.url)("koffi");
@@ -71,7 +73,7 @@ export function loadPocketsphinx(engine = "pocketsphinx", library = process.env.
     throw new RecognizerUnavailable(engine, `${library} not found (${(e as Error).message.split("\n")[0]}) — ${INSTALL_HINT}`);
   }
   const f = (lib: typeof ps, decl: string) => lib.func(decl) as never;
-  loaded = {
+  const api: PsLib = {
     cmd_ln_init: f(sb, "void *cmd_ln_init(void *inout, void *defn, int strict, ...)"),
     cmd_ln_free_r: f(sb, "int cmd_ln_free_r(void *cmdln)"),
     ps_args: f(ps, "void *ps_args()"),
@@ -80,6 +82,7 @@ export function loadPocketsphinx(engine = "pocketsphinx", library = process.env.
     ps_add_word: f(ps, "int ps_add_word(void *ps, const char *word, const char *phones, int update)"),
     ps_set_jsgf_string: f(ps, "int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)"),
     ps_set_fsg: f(ps, "int ps_set_fsg(void *ps, const char *name, void *fsg)"),
+    ps_set_lm_file: f(ps, "int ps_set_lm_file(void *ps, const char *name, const char *path)"),
     ps_set_keyphrase: f(ps, "int ps_set_keyphrase(void *ps, const char *name, const char *keyphrase)"),
     ps_set_search: f(ps, "int ps_set_search(void *ps, const char *name)"),
     ps_get_logmath: f(ps, "void *ps_get_logmath(void *ps)"),
@@ -103,7 +106,8 @@ export function loadPocketsphinx(engine = "pocketsphinx", library = process.env.
     fsg_model_free: f(sb, "int fsg_model_free(void *fsg)"),
     err_set_logfile: f(sb, "int err_set_logfile(const char *path)"),
   };
-  return loaded;
+  loaded.set(library, api);
+  return api;
 }
 
 /** Promise form of a koffi async call. */
@@ -132,6 +136,11 @@ export function logSize(): number {
 /** ERROR/FATAL lines pocketsphinx wrote since `offset`, joined into one line. */
 export function logSince(offset: number): string {
   const path = logFile();
+  // sphinxbase writes through a buffered FILE*; reopening the log closes (and so flushes) the old one.
+  for (const lib of loaded.values()) {
+    lib.err_set_logfile(path);
+    break;
+  }
   if (!existsSync(path)) return "";
   const text = readFileSync(path).subarray(offset).toString("utf8");
   const errors = text.split("\n").filter((l) => /^(ERROR|FATAL|WARN)/.test(l)).map((l) => l.replace(/^\w+: "[^"]*", line \d+: /, "").trim());

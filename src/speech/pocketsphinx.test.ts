@@ -1,0 +1,173 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadGrammar } from "../nlu/load-intents.js";
+import { catalogPhrasesOf, DEFAULT_HMM } from "./jsgf.js";
+import { createPocketsphinxRecognizer, type PocketsphinxRecognizer } from "./pocketsphinx.js";
+import { loadPocketsphinx } from "./pocketsphinx-native.js";
+import { canRenderSpeech, recognize, recognizerContract, renderSpeech } from "./recognizer-contract.js";
+import { RecognizerUnavailable, type Hypothesis, type RecognitionDomain } from "./types.js";
+
+const grammar = loadGrammar("intents", "en");
+const catalog = JSON.parse(readFileSync("src/shop/seed/catalog.json", "utf8"));
+const domain: RecognitionDomain = { locale: "en", grammar, catalogPhrases: catalogPhrasesOf(catalog, "en") };
+
+function why(): string | false {
+  try {
+    loadPocketsphinx();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!existsSync(DEFAULT_HMM)) return "pocketsphinx-en-us model not installed";
+  if (!canRenderSpeech()) return "espeak-ng or sox not installed";
+  return false;
+}
+const skip = why();
+
+/** Ten commands across the intents, as espeak-ng says them (en-us, 150 words per minute). */
+const COMMANDS = [
+  "add two packs of coffee to my cart",
+  "remove the bananas from my cart",
+  "what's in my cart",
+  "do you have lego",
+  "how much is the monopoly",
+  "i want to check out",
+  "clear my cart",
+  "where is my order",
+  "the second one",
+  "put four bananas in my cart",
+];
+
+describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` : ""}`, () => {
+  let rec: PocketsphinxRecognizer;
+  const results = new Map<string, Hypothesis[]>();
+
+  beforeAll(async () => {
+    rec = await createPocketsphinxRecognizer({ domain });
+  }, 60_000);
+  afterAll(async () => {
+    await rec?.close();
+  });
+
+  it("loads the whole English grammar with the catalog, few words left out", () => {
+    expect(rec.grammar.mode).toBe("fsg"); // too large for sphinxbase's JSGF inlining
+    expect(rec.grammar.alternatives).toBe("lm");
+    expect(rec.grammar.words).toBeGreaterThan(1000);
+    expect(rec.grammar.missing.length).toBeLessThan(10);
+    expect(rec.missingWords).toEqual(rec.grammar.missing);
+    console.log(`pocketsphinx grammar: ${JSON.stringify({ ...rec.grammar, added: rec.grammar.added.size })}`);
+  });
+
+  it("gets most of ten spoken commands exactly right, with alternatives, confidences and word times", async () => {
+    let audio = 0;
+    let wall = 0;
+    let peak = 0;
+    for (const text of COMMANDS) {
+      const pcm = renderSpeech(text);
+      const started = performance.now();
+      const hyps = await recognize(rec, pcm);
+      wall += performance.now() - started;
+      audio += pcm.length / 16_000;
+      peak = Math.max(peak, process.memoryUsage().rss);
+      results.set(text, hyps);
+    }
+    const exact = COMMANDS.filter((c) => results.get(c)![0]?.text === c);
+    for (const c of COMMANDS) console.log(`${exact.includes(c) ? "ok " : "BAD"} ${c} -> ${results.get(c)!.map((h) => `${h.text} (${h.confidence})`).join(" | ")}`);
+    console.log(`pocketsphinx: ${exact.length}/${COMMANDS.length} exact, RTF ${(wall / 1000 / audio).toFixed(3)} (wall), peak RSS ${Math.round(peak / 1e6)} MB`);
+    expect(exact.length).toBeGreaterThanOrEqual(8);
+
+    for (const c of COMMANDS) {
+      const hyps = results.get(c)!;
+      const confidences = hyps.map((h) => h.confidence);
+      expect(confidences).toEqual([...confidences].sort((a, b) => b - a));
+      expect(new Set(hyps.map((h) => h.text)).size).toBe(hyps.length);
+      expect(hyps.length).toBeLessThanOrEqual(5);
+    }
+    // The n-best holds several distinct readings.
+    expect(COMMANDS.filter((c) => results.get(c)!.length >= 3).length).toBeGreaterThanOrEqual(8);
+    // Word times of the best reading: its words, in order, inside the audio.
+    for (const c of exact) {
+      const [best] = results.get(c)!;
+      expect(best.words!.map((w) => w.word).join(" ")).toBe(c);
+      const seconds = renderSpeech(c).length / 16_000;
+      best.words!.forEach((w, i) => {
+        expect(w.end).toBeGreaterThan(w.start);
+        expect(w.end).toBeLessThanOrEqual(seconds + 0.01);
+        if (i > 0) expect(w.start).toBeGreaterThanOrEqual(best.words![i - 1].end - 0.001);
+      });
+    }
+  }, 120_000);
+
+  it("shows a partial transcript while the audio arrives", async () => {
+    const pcm = renderSpeech("remove the bananas from my cart");
+    const partials: string[] = [];
+    const utt = rec.begin();
+    for (let i = 0; i < pcm.length; i += 1600) {
+      utt.write(pcm.subarray(i, i + 1600));
+      await new Promise((r) => setTimeout(r, 30)); // audio arrives over time; the decoder works meanwhile
+      partials.push(utt.partial());
+    }
+    const hyps = await utt.end();
+    expect(partials.filter(Boolean).length).toBeGreaterThan(3);
+    expect(partials.at(-1)!.split(" ").length).toBeGreaterThanOrEqual(3);
+    expect(hyps[0].text).toBe("remove the bananas from my cart");
+  }, 60_000);
+
+  it("refuses a second open utterance and anything after close()", async () => {
+    const utt = rec.begin();
+    expect(() => rec.begin()).toThrow(/already open/);
+    await utt.end();
+    await expect(utt.end()).rejects.toThrow(/twice/);
+  }, 60_000);
+});
+
+describe.skipIf(!!skip)("pocketsphinx with a small grammar (JSGF text, lattice n-best)", () => {
+  it("loads the JSGF through ps_set_jsgf_string and recognizes with it", async () => {
+    const small: RecognitionDomain = {
+      locale: "en",
+      grammar: { ...grammar, intents: ["Yes", "No", "Cancel", "ReadCart"], sentences: grammar.sentences.filter((s) => ["Yes", "No", "Cancel", "ReadCart"].includes(s.intent)) },
+      catalogPhrases: [],
+    };
+    const rec = await createPocketsphinxRecognizer({ domain: small });
+    try {
+      expect(rec.grammar.mode).toBe("jsgf");
+      expect(rec.grammar.alternatives).toBe("lattice");
+      const hyps = await recognize(rec, renderSpeech("show me my basket"));
+      expect(hyps[0].text).toBe("show me my basket");
+      expect(hyps.length).toBeGreaterThanOrEqual(2);
+      for (const h of hyps) expect(rec.accepts(h.text)).toBe(true);
+      const yes = await recognize(rec, renderSpeech("yes please"));
+      expect(yes[0].text).toBe("yes please");
+      await rec.close();
+      expect(() => rec.begin()).toThrow(/closed/);
+      await rec.close(); // twice is fine
+    } finally {
+      await rec.close();
+    }
+  }, 60_000);
+});
+
+describe("pocketsphinx errors say what to install or what went wrong", () => {
+  it("a missing library", () => {
+    expect(() => loadPocketsphinx("pocketsphinx", "/nonexistent/libpocketsphinx.so.3")).toThrow(RecognizerUnavailable);
+    expect(() => loadPocketsphinx("pocketsphinx", "/nonexistent/libpocketsphinx.so.3")).toThrow(/apt-get install libpocketsphinx3 pocketsphinx-en-us/);
+  });
+
+  it.skipIf(!!skip)("a missing model directory", async () => {
+    await expect(createPocketsphinxRecognizer({ domain, hmm: "/nonexistent/model" })).rejects.toThrow(/acoustic model directory not found: \/nonexistent\/model — apt-get install/);
+    await expect(createPocketsphinxRecognizer({ domain, dict: "/nonexistent/cmudict.dict" })).rejects.toThrow(RecognizerUnavailable);
+  });
+
+  it.skipIf(!!skip)("a grammar pocketsphinx refuses, with pocketsphinx's reason", async () => {
+    // A decoder dictionary without the grammar's words: the JSGF cannot be loaded.
+    const dict = join(tmpdir(), `talkcart-test-${process.pid}.dict`);
+    writeFileSync(dict, "hello HH AH L OW\n");
+    const small: RecognitionDomain = { locale: "en", grammar: { ...grammar, intents: ["Yes"], sentences: grammar.sentences.filter((s) => s.intent === "Yes") }, catalogPhrases: [] };
+    const attempt = createPocketsphinxRecognizer({ domain: small, flags: { "-dict": dict } });
+    await expect(attempt).rejects.toThrow(RecognizerUnavailable);
+    await expect(attempt).rejects.toThrow(/the en grammar did not load \(jsgf\): .*(missing|not in) .*dictionary/i);
+  });
+});
+
+recognizerContract("pocketsphinx", () => createPocketsphinxRecognizer({ domain }), { skip });

@@ -1,0 +1,116 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_HMM } from "./jsgf.js";
+import { loadPocketsphinx } from "./pocketsphinx-native.js";
+import { canRenderSpeech, renderSpeech } from "./recognizer-contract.js";
+import { RecognizerUnavailable } from "./types.js";
+import { createWakeWordSpotter, type WakeWordSpotter } from "./wake-word.js";
+
+const RECORDINGS = "../shared/audio/ha-commands-en";
+
+function why(): string | false {
+  try {
+    loadPocketsphinx();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!existsSync(DEFAULT_HMM)) return "pocketsphinx-en-us model not installed";
+  if (!canRenderSpeech()) return "espeak-ng or sox not installed";
+  return false;
+}
+const skip = why();
+
+/** The samples of a 16 kHz mono 16-bit WAV file. */
+function wav(path: string): Int16Array {
+  const b = readFileSync(path);
+  for (let i = 12; i + 8 <= b.length; ) {
+    const id = b.toString("ascii", i, i + 4);
+    const size = b.readUInt32LE(i + 4);
+    if (id === "data") {
+      const data = b.subarray(i + 8, i + 8 + size);
+      return new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
+    }
+    i += 8 + size + (size & 1);
+  }
+  throw new Error(`${path}: no data chunk`);
+}
+
+/** Room-quiet background between utterances (deterministic low noise). */
+function quiet(seconds: number): Int16Array {
+  const out = new Int16Array(seconds * 16_000);
+  let s = 7;
+  for (let i = 0; i < out.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = ((s >>> 16) % 61) - 30;
+  }
+  return out;
+}
+
+function feed(spotter: WakeWordSpotter, pcm: Int16Array, chunk = 1024) {
+  const found = [];
+  for (let i = 0; i < pcm.length; i += chunk) found.push(...spotter.write(pcm.subarray(i, i + chunk)));
+  return found;
+}
+
+describe.skipIf(!!skip)(`wake word (pocketsphinx keyword spotting)${skip ? ` (skipped: ${skip})` : ""}`, () => {
+  let spotter: WakeWordSpotter;
+  beforeAll(() => {
+    spotter = createWakeWordSpotter();
+  });
+  afterAll(async () => {
+    await spotter?.close();
+  });
+
+  it("finds \"computer\" said inside a sentence, once, near where it was said", () => {
+    expect(spotter.word).toBe("computer");
+    const lead = quiet(1);
+    const found = [...feed(spotter, lead), ...feed(spotter, renderSpeech("okay computer, add two packs of coffee to my cart")), ...feed(spotter, quiet(1))];
+    expect(found).toHaveLength(1);
+    expect(found[0].word).toBe("computer");
+    // "okay computer" takes about a second of the sentence.
+    expect(found[0].time).toBeGreaterThan(1.3);
+    expect(found[0].time).toBeLessThan(2.6);
+  });
+
+  it("finds it again later in the same stream, and not in a sentence without it", () => {
+    expect(feed(spotter, renderSpeech("what is the weather like today"))).toHaveLength(0);
+    expect(feed(spotter, quiet(1))).toHaveLength(0);
+    expect(feed(spotter, renderSpeech("computer, what's in my cart"))).toHaveLength(1);
+  });
+
+  it.skipIf(!existsSync(RECORDINGS))("stays silent on the 35 real recordings (none says computer)", () => {
+    const files = readdirSync(RECORDINGS).filter((f) => f.endsWith(".wav")).sort();
+    expect(files.length).toBeGreaterThanOrEqual(35);
+    const s = createWakeWordSpotter();
+    let audio = 0;
+    const started = performance.now();
+    const alarms: string[] = [];
+    try {
+      for (const f of files) {
+        const pcm = wav(join(RECORDINGS, f));
+        audio += pcm.length / 16_000 + 0.5;
+        if ([...feed(s, pcm), ...feed(s, quiet(0.5))].length > 0) alarms.push(f);
+      }
+    } finally {
+      void s.close();
+    }
+    console.log(`wake word: ${alarms.length} false alarms in ${audio.toFixed(0)} s of real speech, RTF ${((performance.now() - started) / 1000 / audio).toFixed(3)}`);
+    expect(alarms).toEqual([]);
+  }, 60_000);
+});
+
+describe("wake word configuration", () => {
+  it("refuses a multi-word phrase", () => {
+    expect(() => createWakeWordSpotter({ word: "hey talkcart" })).toThrow(RecognizerUnavailable);
+    expect(() => createWakeWordSpotter({ word: "hey talkcart" })).toThrow(/one distinct word/);
+  });
+
+  it.skipIf(!!skip)("takes another word, even one the dictionary lacks", async () => {
+    const s = createWakeWordSpotter({ word: "Jarvis" });
+    expect(s.word).toBe("jarvis");
+    await s.close();
+    await s.close();
+    expect(() => s.write(new Int16Array(160))).toThrow(/closed/);
+  });
+});
