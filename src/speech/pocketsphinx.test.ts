@@ -1,29 +1,19 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGrammar } from "../nlu/load-intents.js";
-import { catalogPhrasesOf, DEFAULT_HMM } from "./jsgf.js";
+import { catalogPhrasesOf } from "./jsgf.js";
 import { createPocketsphinxRecognizer, type PocketsphinxRecognizer } from "./pocketsphinx.js";
 import { loadPocketsphinx } from "./pocketsphinx-native.js";
-import { canRenderSpeech, recognize, recognizerContract, renderSpeech } from "./recognizer-contract.js";
+import { pocketsphinxTestSkip, recognize, recognizerContract, renderSpeech } from "./recognizer-contract.js";
 import { RecognizerUnavailable, type Hypothesis, type RecognitionDomain } from "./types.js";
 
 const grammar = loadGrammar("intents", "en");
 const catalog = JSON.parse(readFileSync("src/shop/seed/catalog.json", "utf8"));
 const domain: RecognitionDomain = { locale: "en", grammar, catalogPhrases: catalogPhrasesOf(catalog, "en") };
 
-function why(): string | false {
-  try {
-    loadPocketsphinx();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  if (!existsSync(DEFAULT_HMM)) return "pocketsphinx-en-us model not installed";
-  if (!canRenderSpeech()) return "espeak-ng or sox not installed";
-  return false;
-}
-const skip = why();
+const skip = pocketsphinxTestSkip();
 
 /** Ten commands across the intents, as espeak-ng says them (en-us, 150 words per minute). */
 const COMMANDS = [

@@ -1,25 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_HMM } from "./jsgf.js";
-import { loadPocketsphinx } from "./pocketsphinx-native.js";
-import { canRenderSpeech, renderSpeech } from "./recognizer-contract.js";
+import { pocketsphinxTestSkip, renderSpeech } from "./recognizer-contract.js";
 import { RecognizerUnavailable } from "./types.js";
 import { createWakeWordSpotter, type WakeWordSpotter } from "./wake-word.js";
 
 const RECORDINGS = "../shared/audio/ha-commands-en";
 
-function why(): string | false {
-  try {
-    loadPocketsphinx();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  if (!existsSync(DEFAULT_HMM)) return "pocketsphinx-en-us model not installed";
-  if (!canRenderSpeech()) return "espeak-ng or sox not installed";
-  return false;
-}
-const skip = why();
+const skip = pocketsphinxTestSkip();
 
 /** The samples of a 16 kHz mono 16-bit WAV file. */
 function wav(path: string): Int16Array {
