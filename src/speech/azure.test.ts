@@ -125,6 +125,20 @@ describe("Azure recognizer (real SDK, local stand-in)", () => {
     expect(r.result).toEqual([]);
   });
 
+  it("silence -> no hypotheses and no partial, whatever was scripted (the stand-in, like the service, hears only speech energy)", async () => {
+    standin.sttDefault = { partials: ["add"], phrases: [{ nbest: [{ text: "add coffee", confidence: 0.9 }] }] };
+    const hiss = new Int16Array(16_000).map((_, i) => ((i * 7919) % 201) - 100); // faint noise, RMS ~58
+    const rec = make();
+    for (const quiet of [new Int16Array(16_000), hiss]) {
+      const r = await recognize(rec, quiet);
+      expect(r.result).toEqual([]);
+      expect(r.partial).toBe("");
+    }
+    // The same script for audio with speech energy: the scripted answer.
+    expect((await recognize(rec, tone(0.5))).result).toEqual([{ text: "add coffee", confidence: 0.9 }]);
+    expect(standin.connections.map((c) => c.audio.length)).toEqual([32_000, 32_000, 16_000]);
+  });
+
   it("two utterances in a row, each with its own answer", async () => {
     standin.stt({ phrases: [{ nbest: [{ text: "add coffee", confidence: 0.8 }] }] }, { phrases: [{ nbest: [{ text: "checkout", confidence: 0.7 }] }] });
     const rec = make();

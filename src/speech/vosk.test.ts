@@ -8,6 +8,8 @@ import { loadGrammar } from "../nlu/load-intents.js";
 import { grammarPhrases, grammarWords } from "../nlu/vocabulary.js";
 import { catalogPhrasesOf, domainOf } from "./jsgf.js";
 import { fakeModel } from "./models-testing.js";
+import { localeModelEnv, resolveVoskModel, VOSK_MODEL_ENV } from "./models.js";
+import { canRenderSpeech, recognizerContract } from "./recognizer-contract.js";
 import { RecognizerUnavailable, type RecognitionDomain } from "./types.js";
 import {
   buildVoskGrammar, createVoskRecognizer, loadVosk, openVoskModel, parseVoskResult, UNK, voskLibraryPath, voskStatus,
@@ -343,3 +345,22 @@ describe.skipIf(!haveModel)(`recognition with the Vosk model in ${modelVar} (ski
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// The shared recognizer contract, on an English model found the way talkcart finds one (models.ts).
+
+/** Why the Vosk contract cannot run here (false: it can). */
+function voskContractSkip(): string | false {
+  if (!library.path) return library.problem!;
+  // A model named by a variable runs, so that a broken one fails instead of skipping quietly.
+  if (!process.env[localeModelEnv("en")] && !process.env[VOSK_MODEL_ENV]) {
+    try {
+      resolveVoskModel("en");
+    } catch {
+      return `no usable English Vosk model (set ${localeModelEnv("en")} or ${VOSK_MODEL_ENV}, or see talkcart models)`;
+    }
+  }
+  return canRenderSpeech() ? false : "espeak-ng or sox not installed";
+}
+
+recognizerContract("vosk (grammar mode)", () => createVoskRecognizer({ locale: "en", domain: domain("en") }), { skip: voskContractSkip() });

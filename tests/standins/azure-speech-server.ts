@@ -5,6 +5,8 @@
  *
  * The test scripts it: what each recognition turn answers (n-best, NoMatch, a service error,
  * a delay, a close mid-stream), what each synthesis returns, or a refusal at the upgrade (401).
+ * Like the service, it hears only audio with speech energy: a turn whose audio stays quiet (see
+ * `isSpeech`) gets no start of speech, no partials and InitialSilenceTimeout, whatever its script says.
  * It records every connection: URL, headers, messages, speech.context and the audio bytes.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -25,9 +27,9 @@ export type ScriptedPhrase = { nbest: ScriptedReading[] } | { status: "NoMatch" 
 
 /** How one recognition turn goes. Unscripted turns answer NoMatch. */
 export interface SttScript {
-  /** Sent after the client ends its audio, in order. Default: one NoMatch. */
+  /** Sent after the client ends its audio, in order, if the audio held speech. Default: one NoMatch. */
   phrases?: ScriptedPhrase[];
-  /** Sent as `speech.hypothesis` once the first audio arrives. */
+  /** Sent as `speech.hypothesis` once the first speech arrives. */
   partials?: string[];
   /** Wait this long after the end of the audio before answering. */
   delayMs?: number;
@@ -68,6 +70,16 @@ export interface Connection {
 
 const TICKS_PER_SECOND = 10_000_000;
 const BYTES_PER_SECOND = 32_000; // 16 kHz, 16-bit, mono
+/** RMS (s16) above which a chunk of audio counts as speech: about -40 dBFS, so digital silence and faint hiss do not. */
+const SPEECH_RMS = 330;
+
+/** Whether a chunk of s16le PCM has speech energy (RMS over its samples). */
+export function isSpeech(pcm: Buffer): boolean {
+  const n = pcm.length >> 1;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += pcm.readInt16LE(2 * i) ** 2;
+  return n > 0 && Math.sqrt(sum / n) > SPEECH_RMS;
+}
 
 export class AzureSpeechStandin {
   readonly connections: Connection[] = [];
@@ -167,12 +179,12 @@ export class AzureSpeechStandin {
 
   private sttSession(ws: WebSocket, conn: Connection) {
     const detailed = conn.url.searchParams.get("format") === "detailed";
-    let turn: { requestId: string; script: SttScript; bytes: number; started: boolean } | undefined;
+    let turn: { requestId: string; script: SttScript; bytes: number; started: boolean; speech: boolean } | undefined;
     return (msg: ReceivedMessage) => {
       const requestId = msg.headers["x-requestid"] ?? "";
       if (msg.path === "speech.context") {
         conn.speechContexts.push(JSON.parse(String(msg.body)));
-        turn = { requestId, script: this.sttQueue.shift() ?? this.sttDefault, bytes: 0, started: false };
+        turn = { requestId, script: this.sttQueue.shift() ?? this.sttDefault, bytes: 0, started: false, speech: false };
         return;
       }
       if (msg.path !== "audio" || !turn || !Buffer.isBuffer(msg.body)) return;
@@ -182,7 +194,11 @@ export class AzureSpeechStandin {
         t.started = true;
         if (pcm.subarray(0, 4).toString("latin1") === "RIFF") pcm = pcm.subarray(44);
         send(ws, "turn.start", requestId, { context: { serviceTag: "standin" } });
-        send(ws, "speech.startDetected", requestId, { Offset: 0 });
+      }
+      // The start of speech (and the partials) come with the first chunk that has speech energy.
+      if (!t.speech && isSpeech(pcm.subarray(t.bytes % 2))) {
+        t.speech = true;
+        send(ws, "speech.startDetected", requestId, { Offset: ticks(t.bytes / BYTES_PER_SECOND) });
         for (const p of t.script.partials ?? []) send(ws, "speech.hypothesis", requestId, { Text: p, Offset: 0, Duration: ticks(t.bytes / BYTES_PER_SECOND) });
       }
       if (msg.body.length > 0) {
@@ -197,7 +213,7 @@ export class AzureSpeechStandin {
       if (t.script.drop?.afterBytes === "end") return this.drop(ws, conn, t.script.drop);
       this.later(t.script.delayMs ?? 0, () => {
         if (ws.readyState !== ws.OPEN) return;
-        const phrases = t.script.phrases ?? [{ status: "NoMatch" }];
+        const phrases: ScriptedPhrase[] = !t.speech ? [{ status: "InitialSilenceTimeout" }] : (t.script.phrases ?? [{ status: "NoMatch" }]);
         const total = t.bytes / BYTES_PER_SECOND;
         phrases.forEach((p, i) => {
           const offset = (total * i) / phrases.length;
