@@ -3,6 +3,7 @@
  * NLU parses/s, typed turn latency, orders/s on each store next to a raw single-row INSERT rate on the
  * same engine, and peak RSS. PostgreSQL is included when TALKCART_BENCH_PG_URL (or DATABASE_URL) is set.
  */
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,11 +99,9 @@ try {
     report("PostgreSQL", "skipped (set TALKCART_BENCH_PG_URL=postgres://... to include it)");
   }
   report("peak RSS (MB), text pipeline and stores", (process.resourceUsage().maxRSS / 1024).toFixed(0));
-  // The voice figures decode thousands of fixture files: opt in while the pocketsphinx grammar is being finished.
-  if (process.env.TALKCART_BENCH_VOICE === "1") {
-    const { benchVoice } = await import("./voice.js");
-    await benchVoice(report, projectRoot);
-  }
+  // The voice figures run in their own process: their peak RSS is the voice pipeline's alone.
+  if (process.env.TALKCART_BENCH_VOICE === "0") report("voice", "skipped (TALKCART_BENCH_VOICE=0)");
+  else spawnSync(process.execPath, [join(projectRoot, "dist/bench/voice.js")], { stdio: "inherit" });
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,14 +1,19 @@
 /**
- * Voice figures for `npm run bench`: per engine and SNR, command acceptance (intent and every slot
- * right) and WER on the espeak-ng fixture set, real-time factor, end of speech -> transcript -> reply
- * latency (p50/p95) while replaying 100 turns through the dialogue, and peak RSS.
+ * Voice figures for `npm run bench` (run as its own process, so the peak RSS is the voice
+ * pipeline's alone). Per engine that starts here:
+ * - per SNR, on the espeak-ng fixtures decoded one by one with no dialogue context: command
+ *   acceptance (intent and every slot right), WER, real-time factor (CPU seconds per second of audio);
+ * - every English conversation test replayed from audio in context (en-us voice, clean and 10 dB):
+ *   turns and whole conversations that reach the typed test's outcomes, and latency from the end of
+ *   speech (the VAD's decision) to the final transcript and to the reply text, p50/p95;
+ * - peak RSS.
+ * TALKCART_BENCH_VOICE=full decodes every fixture file (4 voices) instead of every fourth.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { arraySource } from "../src/audio/sources.js";
-import { readWav } from "../src/audio/wav.js";
-import { ensureFixtures, readManifest, type FixtureEntry } from "../src/fixtures/fixtures.js";
+import { wavFileSource } from "../src/audio/sources.js";
+import { replaySource } from "../src/cli/voice-commands.js";
+import { conversationFiles, readConversation, turnMismatch } from "../src/fixtures/conversations.js";
+import { ensureFixtures, readManifest, type FixtureEntry, type RenderedFixture } from "../src/fixtures/fixtures.js";
 import { chooseHypothesis } from "../src/nlu/choose-hypothesis.js";
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import { IntentMatcher } from "../src/nlu/matcher.js";
@@ -16,14 +21,18 @@ import { tokenize } from "../src/nlu/text.js";
 import { StreamingTurns } from "../src/pipeline/streaming-turns.js";
 import { openSqlite } from "../src/shop/db.js";
 import { SqlShop } from "../src/shop/sql-shop.js";
-import type { Locale } from "../src/shop/types.js";
-import { catalogPhrasesOf } from "../src/speech/jsgf.js";
-import { createRecognizer, domainFor, ENGINES, type EngineName } from "../src/speech/engines.js";
-import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
 import { Session } from "../src/dialogue/session.js";
+import { catalogPhrasesOf } from "../src/speech/jsgf.js";
+import { createRecognizer, domainFor, ENGINES } from "../src/speech/engines.js";
+import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 
-type Report = (name: string, value: string) => void;
+const root = new URL("../..", import.meta.url).pathname; // built to dist/bench/voice.js
+const fixturesDir = join(root, "audio-fixtures");
+const report = (name: string, value: string) => console.log(`${name.padEnd(46)} ${value}`);
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const pct = (a: number, n: number) => `${((100 * a) / Math.max(1, n)).toFixed(1)}%`;
 
 /** Word error rate: edit distance over words, against the words the fixture speaks. */
 export function wordErrors(reference: string[], hypothesis: string[]): number {
@@ -45,74 +54,104 @@ function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<st
   return expected.length === got.length && expected.every(([k, v]) => String(parse.slots[k]) === String(v));
 }
 
-async function heard(recognizer: Recognizer, path: string) {
-  const turns = new StreamingTurns(arraySource(await readWav(path)), recognizer);
-  const t = await turns.next();
-  await turns.close();
-  return t.type === "utterance" || t.type === "too-long" ? t : null;
+async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string) {
+  const paths = await ensureFixtures(entries, { fixturesDir });
+  let ok = 0, errors = 0, words = 0, audioSeconds = 0;
+  const cpu0 = process.cpuUsage();
+  for (const [i, entry] of entries.entries()) {
+    const turns = new StreamingTurns(wavFileSource(paths[i]), recognizer);
+    const t = await turns.next();
+    await turns.close();
+    const heard = t.type === "utterance" || t.type === "too-long" ? t : null;
+    const chosen = heard ? chooseHypothesis(matcher, heard.alternatives) : null;
+    if (accepted(entry, chosen?.parse ?? null)) ok++;
+    const ref = tokenize(entry.text, "en");
+    errors += wordErrors(ref, tokenize(chosen?.reading.text ?? heard?.alternatives[0]?.text ?? "", "en"));
+    words += ref.length;
+    audioSeconds += entry.durationMs / 1000;
+  }
+  const cpu = process.cpuUsage(cpu0);
+  report(`${label}: acceptance / WER / RTF`, `${pct(ok, entries.length)} / ${pct(errors, words)} / ${((cpu.user + cpu.system) / 1e6 / audioSeconds).toFixed(3)}  (${entries.length} files, whole files incl. padding)`);
 }
 
-export async function benchVoice(report: Report, root: string) {
-  const manifest = readManifest(join(root, "audio-fixtures"));
-  const dir = mkdtempSync(join(tmpdir(), "talkcart-voice-bench-"));
-  const shop = await SqlShop.open(await openSqlite(join(dir, "shop.sqlite")));
+async function conversationFigures(recognizer: Recognizer, template: string, matcher: IntentMatcher, snr: number | null, label: string) {
+  const manifest = readManifest(fixturesDir);
+  const toTranscript: number[] = [];
+  const toReply: number[] = [];
+  let turnsOk = 0, turnsAll = 0, convOk = 0, convAll = 0;
+  for (const file of conversationFiles().filter((f) => f.startsWith("en-"))) {
+    const conv = readConversation(file);
+    const dir = mkdtempSync(join(tmpdir(), "talkcart-bench-conv-"));
+    copyFileSync(template, join(dir, "shop.sqlite"));
+    const shop = await SqlShop.open(await openSqlite(join(dir, "shop.sqlite")));
+    const session = new Session({ matcher, shop, shopperId: "demo", locale: "en" });
+    const ordersAtStart = (await shop.orders("demo", 1000)).length;
+    let all = true;
+    try {
+      for (const turn of conv.turns) {
+        const entry = manifest.files.find((f) => f.locale === "en" && f.variant === "en-us-s150" && f.snr === snr && f.text === turn.you);
+        if (!entry) { all = false; break; } // a no-input turn: not in the audio set
+        const [path] = await ensureFixtures([entry], { fixturesDir });
+        const [heard] = await replaySource(wavFileSource(path), recognizer, session);
+        turnsAll++;
+        const miss = heard ? await turnMismatch(shop, "demo", turn, { ...heard, ended: session.ended }, ordersAtStart) : "nothing heard";
+        if (heard) {
+          toTranscript.push(heard.timings.recognizeMs);
+          toReply.push(heard.timings.recognizeMs + heard.timings.replyMs);
+        }
+        if (miss) { all = false; break; } // later turns depend on this one
+        turnsOk++;
+      }
+    } finally {
+      session.stop();
+      await shop.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    convAll++;
+    if (all) convOk++;
+  }
+  report(`${label}: conversations / turns as typed`, `${convOk} of ${convAll} (${pct(convOk, convAll)}) / ${turnsOk} of ${turnsAll} turns (${pct(turnsOk, turnsAll)}; a conversation stops at its first miss)`);
+  report(`${label}: end of speech -> transcript p50/p95`, `${percentile(toTranscript, 50).toFixed(0)} / ${percentile(toTranscript, 95).toFixed(0)} ms`);
+  report(`${label}: end of speech -> reply p50/p95`, `${percentile(toReply, 50).toFixed(0)} / ${percentile(toReply, 95).toFixed(0)} ms  (${toReply.length} turns, replayed unpaced; the VAD's 600 ms of trailing silence comes first)`);
+}
+
+async function main() {
+  const manifest = readManifest(fixturesDir);
+  const every = process.env.TALKCART_BENCH_VOICE === "full" ? 1 : 4;
+  const dir = mkdtempSync(join(tmpdir(), "talkcart-bench-voice-"));
+  const template = join(dir, "template.sqlite");
+  const shop = await SqlShop.open(await openSqlite(template));
+  const grammar = loadGrammar(join(root, "intents"), "en");
+  const matcher = new IntentMatcher(grammar, shop.index.scorer("en"));
+  const phrases = catalogPhrasesOf({ categories: shop.categories(), products: await shop.allProducts() }, "en");
+  await shop.close();
   try {
-    for (const engine of ENGINES as readonly EngineName[]) {
-      for (const locale of ["en", "de"] as Locale[]) {
-        const grammar = loadGrammar(join(root, "intents"), locale);
-        const matcher = new IntentMatcher(grammar, shop.index.scorer(locale));
-        let recognizer: Recognizer;
-        try {
-          const phrases = catalogPhrasesOf({ categories: shop.categories(), products: await shop.allProducts() }, locale);
-          recognizer = await createRecognizer(engine, domainFor(grammar, phrases));
-        } catch (e) {
-          if (!(e instanceof RecognizerUnavailable)) throw e;
-          report(`${engine} ${locale}`, `skipped: ${e.message.split(":").slice(1).join(":").trim().slice(0, 120)}`);
-          continue;
+    for (const engine of ENGINES) {
+      let recognizer: Recognizer;
+      const t0 = performance.now();
+      try {
+        recognizer = await createRecognizer(engine, domainFor(grammar, phrases));
+        await (recognizer as { ready?: () => Promise<void> }).ready?.();
+      } catch (e) {
+        if (!(e instanceof RecognizerUnavailable)) throw e;
+        report(`${engine} en`, `skipped: ${e.message.slice(engine.length + 2, engine.length + 140)}`);
+        continue;
+      }
+      report(`${engine} en: start-up (grammar and searches)`, `${(performance.now() - t0).toFixed(0)} ms`);
+      try {
+        for (const snr of [null, 20, 10, 5]) {
+          const entries = manifest.files.filter((f) => f.locale === "en" && f.snr === snr).filter((_, i) => i % every === 0);
+          await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}`);
         }
-        try {
-          for (const snr of [null, 20, 10, 5]) {
-            const entries = manifest.files.filter((f) => f.locale === locale && f.snr === snr);
-            const paths = await ensureFixtures(entries, { fixturesDir: join(root, "audio-fixtures") });
-            let ok = 0, errors = 0, words = 0, audioSeconds = 0, decodeSeconds = 0;
-            for (const [i, entry] of entries.entries()) {
-              const t = await heard(recognizer, paths[i]);
-              const chosen = t ? chooseHypothesis(matcher, t.alternatives) : null;
-              if (accepted(entry, chosen?.parse ?? null)) ok++;
-              const ref = tokenize(entry.text, locale);
-              errors += wordErrors(ref, tokenize(chosen?.reading.text ?? "", locale));
-              words += ref.length;
-              if (t) { audioSeconds += t.pcm.length / 16_000; decodeSeconds += t.recognizeMs / 1000; }
-            }
-            report(`${engine} ${locale} ${snr === null ? "clean" : `${snr} dB`}: acceptance / WER`,
-              `${((ok / entries.length) * 100).toFixed(1)}% / ${((errors / words) * 100).toFixed(1)}%  (${entries.length} files, tail decode ${(decodeSeconds / audioSeconds).toFixed(3)} x real time)`);
-          }
-          // 100 turns through the dialogue: end of speech (the VAD's decision) -> transcript -> reply text.
-          const clean = manifest.files.filter((f) => f.locale === locale && f.snr === null).slice(0, 100);
-          const paths = await ensureFixtures(clean, { fixturesDir: join(root, "audio-fixtures") });
-          const toTranscript: number[] = [];
-          const toReply: number[] = [];
-          let session = new Session({ matcher, shop, shopperId: "demo", locale });
-          for (const path of paths) {
-            const t = await heard(recognizer, path);
-            if (!t) continue;
-            const t0 = performance.now();
-            await session.hear(t.alternatives);
-            toTranscript.push(t.recognizeMs);
-            toReply.push(t.recognizeMs + performance.now() - t0);
-            if (session.ended) { session.stop(); session = new Session({ matcher, shop, shopperId: "demo", locale }); }
-          }
-          session.stop();
-          report(`${engine} ${locale}: end of speech -> transcript p50/p95`, `${percentile(toTranscript, 50).toFixed(0)} / ${percentile(toTranscript, 95).toFixed(0)} ms`);
-          report(`${engine} ${locale}: end of speech -> reply p50/p95`, `${percentile(toReply, 50).toFixed(0)} / ${percentile(toReply, 95).toFixed(0)} ms  (${toReply.length} turns; the VAD's 600 ms trailing silence comes before)`);
-          report(`${engine} ${locale}: peak RSS so far`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
-        } finally {
-          await recognizer.close();
-        }
+        for (const snr of [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
+        report(`${engine} en: peak RSS`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (this process: node, shop, NLU, recognizer)`);
+      } finally {
+        await recognizer.close();
       }
     }
   } finally {
-    await shop.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+await main();

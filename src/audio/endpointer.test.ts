@@ -197,8 +197,8 @@ describe("Endpointer on generated speech (espeak-ng, resampled from 22 050 Hz)",
   });
 });
 
-describe("Endpointer on real recordings (shared/audio/ha-commands-en, 16 kHz human speech)", () => {
-  const dir = join(import.meta.dirname, "../../../shared/audio/ha-commands-en");
+describe("Endpointer on real recordings (audio-fixtures/recorded/ha-commands-en, 16 kHz human speech)", () => {
+  const dir = join(import.meta.dirname, "../../audio-fixtures/recorded/ha-commands-en");
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".wav")).sort() : [];
 
   it.runIf(files.length > 0)("finds at least one utterance in each, holding the file's speech", async () => {

@@ -165,6 +165,12 @@ export class Endpointer {
         : this.frameIndex + Math.max(1, Math.round(noInputMs / this.frameMs));
   }
 
+  /** Forgets speech under way (a wake word that was just heard is not the start of a turn). */
+  restart(): void {
+    this.toIdle();
+    this.window = [];
+  }
+
   /** Feeds audio; returns what happened in it, in order. */
   push(pcm: Pcm): EndpointerEvent[] {
     const events: EndpointerEvent[] = [];
@@ -351,6 +357,12 @@ export class Listener {
         this.queued.push(...this.endpointer.push(result.value));
       }
     }
+  }
+
+  /** Drops events not yet returned and speech under way; audio already read but not yet seen stays. */
+  restart(): void {
+    this.queued = [];
+    this.endpointer.restart();
   }
 
   /** Stops reading without closing the source (ends its iterator: a microphone stops capturing). */

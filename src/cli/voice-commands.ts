@@ -12,6 +12,7 @@ import { catalogPhrasesOf } from "../speech/jsgf.js";
 import { createRecognizer, domainFor, ENGINES, firstAvailableRecognizer, type EngineName } from "../speech/engines.js";
 import { RecognizerUnavailable, type Hypothesis, type Recognizer } from "../speech/types.js";
 import { StreamingTurns } from "../pipeline/streaming-turns.js";
+import { createWakeWordSpotter, type WakeWordSpotter } from "../speech/wake-word.js";
 import { EspeakSynthesizer } from "../voice/espeak.js";
 import { playPcm } from "../voice/playback.js";
 import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
@@ -57,7 +58,7 @@ export async function replaySource(source: AudioSource, recognizer: Recognizer, 
   const out: ReplayTurn[] = [];
   try {
     for (;;) {
-      const heard = await turns.next();
+      const heard = await turns.next({ context: session.expecting });
       if (heard.type === "end") break;
       if (heard.type === "no-input") continue;
       const t0 = performance.now();
@@ -152,12 +153,22 @@ export function registerVoiceCommands(program: Command, helpers: {
     const session = assistant.session();
     const ui = process.stderr;
     const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
-    const trigger: Trigger = o.wake
-      ? { kind: "wake", heard: () => Promise.reject(new RecognizerUnavailable("wake word", `keyword spotting for '${o.wake}' is not available in this build: use --ptt`)) }
-      : o.ptt || process.stdin.isTTY
+    let spotter: WakeWordSpotter | null = null;
+    if (o.wake) {
+      try {
+        spotter = createWakeWordSpotter({ word: o.wake });
+      } catch (e) {
+        if (!(e instanceof RecognizerUnavailable)) throw e;
+        console.log(`(no wake word: ${e.message}; using push-to-talk)`);
+      }
+    }
+    const trigger: Trigger = spotter
+      ? { kind: "wake", spot: (chunk) => spotter.write(chunk).length > 0, onWake: () => ui.write(`\n[${spotter.word}]`) }
+      : o.wake || o.ptt || process.stdin.isTTY
         ? { kind: "ptt", pressed: () => new Promise((resolve) => { ui.write("\n[press Enter and speak]"); process.stdin.once("data", () => resolve()); }) }
         : { kind: "always" };
-    console.log(`Listening with ${recognizer.name} (${cfg.locale}). Shopping as '${cfg.shopperId}'. Ctrl-C quits.`);
+    const how = spotter ? ` Say "${spotter.word}" before a request.` : "";
+    console.log(`Listening with ${recognizer.name} (${cfg.locale}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());
     try {
@@ -175,6 +186,7 @@ export function registerVoiceCommands(program: Command, helpers: {
       });
     } finally {
       session.stop();
+      await spotter?.close();
       await recognizer.close();
       await assistant.close();
     }

@@ -1,3 +1,5 @@
+import { expectedAnswers, RISKY } from "./answers.js";
+import type { RecognitionContext } from "../speech/types.js";
 import { createActor, waitFor, type Actor, type AnyActorRef } from "xstate";
 import type { IntentMatcher, Parse } from "../nlu/matcher.js";
 import type { Locale, Shop } from "../shop/types.js";
@@ -70,6 +72,11 @@ export class Session {
     return stateName(this.actor.getSnapshot().value);
   }
 
+  /** What the dialogue expects to hear next (the answers to its open question), for the recognizer. */
+  get expecting(): RecognitionContext {
+    return { expect: expectedAnswers(this.state) };
+  }
+
   get ended(): boolean {
     const snap = this.actor.getSnapshot();
     return snap.matches({ dialog: "ended" }) || snap.matches({ session: "timedOut" });
@@ -97,6 +104,8 @@ export class Session {
     const started = performance.now();
     const chosen = chooseHypothesis(this.opts.matcher, hypotheses);
     if (!chosen) return this.send({ type: "UTTERANCE", parse: null }, "", null, started);
+    const needed = chosen.parse ? RISKY[chosen.parse.intent] : undefined;
+    if (needed !== undefined && chosen.reading.confidence < needed) return this.send({ type: "UTTERANCE", parse: null }, chosen.reading.text, null, started);
     return this.send({ type: "UTTERANCE", parse: chosen.parse }, chosen.reading.text, chosen.parse, started);
   }
 

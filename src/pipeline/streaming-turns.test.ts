@@ -4,6 +4,8 @@ import { concat, espeakPcm, silence } from "../audio/testing.js";
 import type { Pcm } from "../audio/types.js";
 import type { Hypothesis, Recognizer, Utterance } from "../speech/types.js";
 import { StreamingTurns } from "./streaming-turns.js";
+import { pocketsphinxTestSkip } from "../speech/recognizer-contract.js";
+import { createWakeWordSpotter } from "../speech/wake-word.js";
 
 /** A recognizer that records what it was given: the streaming mechanics are under test, not recognition. */
 function recordingRecognizer() {
@@ -58,5 +60,38 @@ describe("streaming turns", () => {
     expect((await turns.next({ noInputMs: 2000 })).type).toBe("no-input");
     expect(utterances).toHaveLength(0);
     await turns.close();
+  });
+
+  describe.skipIf(!!pocketsphinxTestSkip())("with a wake word (pocketsphinx keyword spotting)", () => {
+    it("ignores speech until the word, and the next turn is what follows it, without the word", async () => {
+      const audio = concat(silence(500), await espeakPcm("check out"), silence(1500), await espeakPcm("computer"), silence(700), await espeakPcm("add two packs of coffee to my cart"), silence(1200));
+      const { recognizer, utterances } = recordingRecognizer();
+      const spotter = createWakeWordSpotter();
+      const turns = new StreamingTurns(arraySource(audio), recognizer);
+      try {
+        expect(await turns.wake((chunk) => spotter.write(chunk).length > 0)).toBe(true);
+        expect(utterances).toHaveLength(0); // "check out" before the word never reached the recognizer
+        const turn = await turns.next();
+        if (turn.type !== "utterance") throw new Error(`expected an utterance, got ${turn.type}`);
+        // The turn is the command (about 2 s), not the word (about 0.6 s) nor both.
+        const command = (await espeakPcm("add two packs of coffee to my cart")).length;
+        expect(turn.pcm.length).toBeGreaterThan(command * 0.9);
+        expect(turn.pcm.length).toBeLessThan(command + 16_000 * 0.9);
+        expect((await turns.next()).type).toBe("end");
+      } finally {
+        await turns.close();
+        await spotter.close();
+      }
+    }, 30_000);
+
+    it("gives up when the audio ends without the word", async () => {
+      const { recognizer, utterances } = recordingRecognizer();
+      const spotter = createWakeWordSpotter();
+      const turns = new StreamingTurns(arraySource(concat(silence(300), await espeakPcm("add two packs of coffee to my cart"), silence(1000))), recognizer);
+      expect(await turns.wake((chunk) => spotter.write(chunk).length > 0)).toBe(false);
+      expect(utterances).toHaveLength(0);
+      await turns.close();
+      await spotter.close();
+    }, 30_000);
   });
 });

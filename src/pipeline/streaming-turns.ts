@@ -1,6 +1,6 @@
 import { Listener, type EndpointerOptions, type ListenResult } from "../audio/endpointer.js";
 import { SAMPLE_RATE, type AudioSource, type Pcm } from "../audio/types.js";
-import type { Hypothesis, Recognizer, Utterance } from "../speech/types.js";
+import type { Hypothesis, RecognitionContext, Recognizer, Utterance } from "../speech/types.js";
 
 export interface TurnHooks {
   /** Input level of every chunk, 0..1 (RMS of full scale): the live level meter. */
@@ -28,6 +28,9 @@ export class StreamingTurns {
   private ringWritten = 0; // samples ever written to the ring
   private utterance: Utterance | null = null;
   private lastPartial = "";
+  /** While waiting for a wake word: sees every chunk, returns true when the word ended in it. */
+  private spot: ((chunk: Pcm) => boolean) | null = null;
+  private spotted: AbortController | null = null;
 
   constructor(source: AudioSource, private readonly recognizer: Recognizer, private readonly endpointer: EndpointerOptions = {}, private readonly hooks: TurnHooks = {}) {
     this.ring = new Int16Array((SAMPLE_RATE * RING_MS) / 1000);
@@ -48,6 +51,7 @@ export class StreamingTurns {
     for await (const chunk of source.chunks()) {
       this.remember(chunk);
       if (this.hooks.onLevel) this.hooks.onLevel(rms(chunk));
+      if (this.spot?.(chunk)) this.spotted?.abort();
       if (this.utterance) {
         this.utterance.write(chunk);
         const partial = this.utterance.partial();
@@ -71,7 +75,7 @@ export class StreamingTurns {
   }
 
   /** Listens for one turn. */
-  async next(opts: { noInputMs?: number; signal?: AbortSignal; onSpeechStart?: () => void } = {}): Promise<HeardTurn> {
+  async next(opts: { noInputMs?: number; signal?: AbortSignal; onSpeechStart?: () => void; context?: RecognitionContext } = {}): Promise<HeardTurn> {
     const preRollMs = this.endpointer.preRollMs ?? 200;
     const result: ListenResult = await this.listener.next({
       noInputMs: opts.noInputMs,
@@ -81,7 +85,7 @@ export class StreamingTurns {
         this.hooks.onSpeechStart?.();
         opts.onSpeechStart?.();
         // Begin decoding now, with the audio since just before the speech started.
-        this.utterance = this.recognizer.begin();
+        this.utterance = this.recognizer.begin(opts.context);
         this.lastPartial = "";
         this.utterance.write(this.recent(Math.round(((event.startMs - preRollMs) * SAMPLE_RATE) / 1000)));
       },
@@ -91,11 +95,36 @@ export class StreamingTurns {
       return result.type === "end" ? result : { type: "no-input" };
     }
     const started = performance.now();
-    const utterance = this.utterance ?? this.recognizer.begin();
+    const utterance = this.utterance ?? this.recognizer.begin(opts.context);
     if (!this.utterance) utterance.write(result.pcm); // speech-start was not seen (cannot happen with the Listener, but stay correct)
     this.utterance = null;
     const alternatives = await utterance.end();
     return { type: result.type, alternatives, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs, recognizeMs: performance.now() - started };
+  }
+
+  /**
+   * Reads the audio until `spot` finds the wake word in it (true), the source ends or `signal`
+   * aborts (false). Speech without the word is no turn; the word itself is not part of the next one.
+   */
+  async wake(spot: (chunk: Pcm) => boolean, signal?: AbortSignal): Promise<boolean> {
+    const spotted = new AbortController();
+    const stop = () => spotted.abort();
+    signal?.addEventListener("abort", stop, { once: true });
+    this.spot = spot;
+    this.spotted = spotted;
+    try {
+      for (;;) {
+        const result = await this.listener.next({ noInputMs: Infinity, signal: spotted.signal });
+        if (result.type !== "end") continue; // speech without the wake word: not for us
+        if (!result.aborted || signal?.aborted) return false;
+        this.listener.restart();
+        return true;
+      }
+    } finally {
+      this.spot = null;
+      this.spotted = null;
+      signal?.removeEventListener("abort", stop);
+    }
   }
 
   private async abandon() {

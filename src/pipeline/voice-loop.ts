@@ -10,8 +10,8 @@ export type Trigger =
   | { kind: "always" }
   /** Push-to-talk: resolves when the person presses the key (Enter). */
   | { kind: "ptt"; pressed: () => Promise<void> }
-  /** A wake word: resolves when it is heard (it reads the same audio source). */
-  | { kind: "wake"; heard: (signal: AbortSignal) => Promise<void> };
+  /** A wake word: `spot` sees the same audio and returns true in the chunk where the word ended. */
+  | { kind: "wake"; spot: (chunk: Int16Array) => boolean; onWake?: () => void };
 
 export interface VoiceLoopOptions {
   source: AudioSource;
@@ -45,10 +45,13 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
     while (!opts.session.ended && !opts.signal?.aborted) {
       if (!expectingAnswer && !interrupted) {
         if (opts.trigger.kind === "ptt") await opts.trigger.pressed();
-        else if (opts.trigger.kind === "wake") await opts.trigger.heard(opts.signal ?? new AbortController().signal);
+        else if (opts.trigger.kind === "wake") {
+          if (!(await turns.wake(opts.trigger.spot, opts.signal))) break; // the audio ended or we were stopped
+          opts.trigger.onWake?.();
+        }
       }
       opts.hooks?.onListening?.();
-      const heard: HeardTurn = await (interrupted ?? turns.next({ noInputMs: opts.noInputMs ?? 8000, signal: opts.signal }));
+      const heard: HeardTurn = await (interrupted ?? turns.next({ noInputMs: opts.noInputMs ?? 8000, signal: opts.signal, context: opts.session.expecting }));
       interrupted = null;
       if (heard.type === "end") break;
       const trace: TurnTrace = heard.type === "no-input" ? await opts.session.noInput() : await opts.session.hear(heard.alternatives);
@@ -81,7 +84,7 @@ async function speak(text: string, opts: VoiceLoopOptions, turns: StreamingTurns
   }
   const stopListening = new AbortController();
   let bargedIn = false;
-  const listening = turns.next({ noInputMs: Infinity, signal: stopListening.signal, onSpeechStart: () => { bargedIn = true; playback.stop(); } });
+  const listening = turns.next({ noInputMs: Infinity, signal: stopListening.signal, context: opts.session.expecting, onSpeechStart: () => { bargedIn = true; playback.stop(); } });
   const outcome = await playback.done;
   if (outcome.status === "failed") opts.hooks?.onSpeakError?.(outcome.error.message);
   if (bargedIn) return { next: listening };

@@ -1,3 +1,4 @@
+import { answerSets } from "../dialogue/answers.js";
 import type { Grammar } from "../nlu/grammar.js";
 import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "./types.js";
 
@@ -20,8 +21,9 @@ const factories: Record<EngineName, (domain: RecognitionDomain) => Promise<Recog
   },
 };
 
-export function domainFor(grammar: Grammar, catalogPhrases: string[]): RecognitionDomain {
-  return { locale: grammar.locale, grammar, catalogPhrases };
+/** A recognition domain: the compiled intents, the catalog's phrases and the dialogue's answer sets. */
+export function domainFor(grammar: Grammar, catalogPhrases: string[] = []): RecognitionDomain {
+  return { locale: grammar.locale, grammar, catalogPhrases, contexts: answerSets() };
 }
 
 export async function createRecognizer(engine: EngineName, domain: RecognitionDomain): Promise<Recognizer> {

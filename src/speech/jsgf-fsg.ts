@@ -134,7 +134,8 @@ export function automatonSize(a: WordAutomaton): { states: number; arcs: number 
 export interface FsgOptions {
   /**
    * Rules compiled once per place of use and spliced in, instead of being expanded inside the
-   * automaton of every sentence (default: lists, numbers and digits: rules named l_*, n_*, d_*, digit).
+   * automaton of every sentence (default: lists, numbers, digits and expansion rules: l_*, n_*,
+   * d_*, digit, r_*).
    */
   classes?: (name: string) => boolean;
   /**
@@ -150,6 +151,12 @@ export interface FsgOptions {
    * few. Without it (false) every transition has probability 1, as sphinxbase gives JSGF rules.
    */
   weighted?: boolean;
+  /**
+   * One copy of each class for the whole grammar instead of one per intent: a third of the arcs
+   * (and of the decoder's memory and time); the FSG then also accepts the start of one intent's
+   * sentence with the end of another's around a slot, which `JsgfGrammar.accepts` tells apart.
+   */
+  shareClasses?: boolean; // default true
   name?: string;
 }
 
@@ -162,7 +169,8 @@ export interface Fsg {
   shared: string[];
 }
 
-const DEFAULT_CLASS = (name: string) => /^(l_|n_|d_|digit$)/.test(name);
+/** Lists, numbers, digits and the shared expansion rules ("<pre>": "could you please ..."). */
+const DEFAULT_CLASS = (name: string) => /^(l_|n_|d_|digit$|r_)/.test(name);
 
 /**
  * The grammar as a sphinxbase FSG: `[<lead>] (<intent> | ...) [<trail>]` with one minimal
@@ -190,13 +198,18 @@ export function compileFsg(grammar: { rules: Map<string, JsgfExp>; structure: { 
   const word = (from: number, to: number, w: string, n = 1) => { lines.push(`TRANSITION ${from} ${to} ${p(n)} ${w}`); arcs++; };
   const nul = (from: number, to: number, n = 1) => lines.push(`TRANSITION ${from} ${to} ${p(n)}`);
 
+  /** Class uses waiting to be spliced: class -> target state -> source states. */
+  type Uses = Map<string, Map<number, number[]>>;
+  const globalUses: Uses = new Map();
+  const shareClasses = options.shareClasses ?? true;
+  const degree = new Map<number, number>();
+
   /** Adds a copy of `a` entered (null arcs) from `entries`, leaving to `exit`; class arcs become spliced copies. */
   const splice = (a: WordAutomaton, entries: number[], exit: number) => {
     const base = states;
     states += a.next.length;
     for (const e of entries) nul(e, base + a.start);
-    const uses = new Map<string, Map<number, number[]>>(); // class -> target -> sources
-    const degree = new Map<number, number>();
+    const uses: Uses = shareClasses ? globalUses : new Map();
     a.next.forEach((m, from) => {
       const n = m.size + (a.final[from] ? 1 : 0);
       for (const [w, to] of m) {
@@ -209,6 +222,10 @@ export function compileFsg(grammar: { rules: Map<string, JsgfExp>; structure: { 
       }
       if (a.final[from]) nul(base + from, exit, n);
     });
+    if (!shareClasses) spliceUses(uses);
+  };
+
+  const spliceUses = (uses: Uses) => {
     for (const [cls, byTarget] of uses) {
       const sub = classAutomaton(cls);
       const subArcs = automatonSize(sub).arcs;
@@ -248,6 +265,7 @@ export function compileFsg(grammar: { rules: Map<string, JsgfExp>; structure: { 
   nul(start, afterLead);
   if (structure.lead) splice(compileAutomaton(rules, structure.lead, classes), [start], afterLead);
   for (const intent of structure.intents) splice(compileAutomaton(rules, intent, classes), [afterLead], beforeTrail);
+  spliceUses(globalUses);
   nul(beforeTrail, final);
   if (structure.trail) splice(compileAutomaton(rules, structure.trail, classes), [beforeTrail], final);
 

@@ -518,11 +518,6 @@ export function catalogPhrasesOf(
   return [...phrases].sort();
 }
 
-/** A recognition domain from a compiled grammar and catalog phrases. */
-export function domainOf(grammar: Grammar, catalogPhrases: string[] = []): RecognitionDomain {
-  return { locale: grammar.locale, grammar, catalogPhrases };
-}
-
 /** How many words the rule becomes once every rule reference is inlined (what sphinxbase's JSGF compiler builds). */
 export function inlinedSize(rules: Map<string, JsgfExp>, start = "command"): number {
   const memo = new Map<string, number>();

@@ -26,6 +26,7 @@ export interface PsLib {
   ps_set_fsg: Fn<[Ptr, string, Ptr], number>;
   ps_set_lm_file: Fn<[Ptr, string, string], number>;
   ps_set_keyphrase: Fn<[Ptr, string, string], number>;
+  ps_set_allphone_file: Fn<[Ptr, string, string | null], number>;
   ps_set_search: Fn<[Ptr, string], number>;
   ps_get_logmath: Fn<[Ptr], Ptr>;
   ps_start_stream: Fn<[Ptr], number>;
@@ -84,6 +85,7 @@ export function loadPocketsphinx(engine = "pocketsphinx", library = process.env.
     ps_set_fsg: f(ps, "int ps_set_fsg(void *ps, const char *name, void *fsg)"),
     ps_set_lm_file: f(ps, "int ps_set_lm_file(void *ps, const char *name, const char *path)"),
     ps_set_keyphrase: f(ps, "int ps_set_keyphrase(void *ps, const char *name, const char *keyphrase)"),
+    ps_set_allphone_file: f(ps, "int ps_set_allphone_file(void *ps, const char *name, const char *path)"),
     ps_set_search: f(ps, "int ps_set_search(void *ps, const char *name)"),
     ps_get_logmath: f(ps, "void *ps_get_logmath(void *ps)"),
     ps_start_stream: f(ps, "int ps_start_stream(void *ps)"),

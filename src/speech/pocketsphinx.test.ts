@@ -42,7 +42,7 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
 
   it("loads the whole English grammar with the catalog, few words left out", () => {
     expect(rec.grammar.mode).toBe("fsg"); // too large for sphinxbase's JSGF inlining
-    expect(rec.grammar.alternatives).toBe("lm");
+    expect(rec.grammar.alternatives).toBe("none"); // the n-gram second opinion costs 100 MB and gained nothing on the fixtures
     expect(rec.grammar.words).toBeGreaterThan(1000);
     expect(rec.grammar.missing.length).toBeLessThan(10);
     expect(rec.missingWords).toEqual(rec.grammar.missing);
@@ -74,8 +74,8 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
       expect(new Set(hyps.map((h) => h.text)).size).toBe(hyps.length);
       expect(hyps.length).toBeLessThanOrEqual(5);
     }
-    // The n-best holds several distinct readings.
-    expect(COMMANDS.filter((c) => results.get(c)!.length >= 3).length).toBeGreaterThanOrEqual(8);
+    // Confidence comes from the phone loop's verdict: a command the grammar says well is sure.
+    expect(COMMANDS.filter((c) => (results.get(c)![0]?.confidence ?? 0) >= 0.5).length).toBeGreaterThanOrEqual(7);
     // Word times of the best reading: its words, in order, inside the audio.
     for (const c of exact) {
       const [best] = results.get(c)!;
@@ -104,11 +104,40 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     expect(hyps[0].text).toBe("remove the bananas from my cart");
   }, 60_000);
 
+  it("hears nothing in speech the grammar cannot say", async () => {
+    const hyps = await recognize(rec, renderSpeech("flibbertigibbet wobble, the weather in madagascar is balmy"));
+    expect(hyps.length === 0 || hyps[0].confidence < 0.5).toBe(true);
+  }, 60_000);
+
+  it("listens for the answers to an open question: digits at the PIN prompt", async () => {
+    await rec.ready();
+    const pin = renderSpeech("four three two one");
+    const heard = await recognize(rec, pin, 1600, undefined, { expect: ["ProvidePin", "No", "Cancel", "Stop", "Help", "Repeat"] });
+    expect(heard[0]?.text).toBe("four three two one");
+  }, 60_000);
+
   it("refuses a second open utterance and anything after close()", async () => {
     const utt = rec.begin();
     expect(() => rec.begin()).toThrow(/already open/);
     await utt.end();
     await expect(utt.end()).rejects.toThrow(/twice/);
+  }, 60_000);
+});
+
+describe.skipIf(!!skip)("pocketsphinx with an n-gram second opinion (alternatives: lm)", () => {
+  it("gives several distinct readings, best first, the grammar's own first", async () => {
+    const rec = await createPocketsphinxRecognizer({ domain, alternatives: "lm" });
+    try {
+      expect(rec.grammar.alternatives).toBe("lm");
+      for (const text of ["add two packs of coffee to my cart", "what's in my cart", "clear my cart"]) {
+        const hyps = await recognize(rec, renderSpeech(text));
+        expect(hyps.length, text).toBeGreaterThanOrEqual(2);
+        expect(new Set(hyps.map((h) => h.text)).size).toBe(hyps.length);
+        expect(rec.accepts(hyps[0].text), hyps[0].text).toBe(true);
+      }
+    } finally {
+      await rec.close();
+    }
   }, 60_000);
 });
 

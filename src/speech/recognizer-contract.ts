@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Hypothesis, Recognizer } from "./types.js";
+import type { Hypothesis, RecognitionContext, Recognizer } from "./types.js";
 
 /**
  * The contract every Recognizer engine keeps, as a vitest suite any engine's test can run:
@@ -57,8 +57,8 @@ export function renderSpeech(text: string, voice = "en-us", speed = 150): Int16A
 }
 
 /** Feeds PCM in chunks like a live source (100 ms by default) and ends the utterance. */
-export async function recognize(recognizer: Recognizer, pcm: Int16Array, chunk = 1600, onPartial?: (text: string) => void): Promise<Hypothesis[]> {
-  const utt = recognizer.begin();
+export async function recognize(recognizer: Recognizer, pcm: Int16Array, chunk = 1600, onPartial?: (text: string) => void, context?: RecognitionContext): Promise<Hypothesis[]> {
+  const utt = recognizer.begin(context);
   for (let i = 0; i < pcm.length; i += chunk) {
     utt.write(pcm.subarray(i, i + chunk));
     onPartial?.(utt.partial());

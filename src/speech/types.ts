@@ -21,8 +21,14 @@ export interface Recognizer {
   readonly name: "pocketsphinx" | "vosk" | "azure" | string;
   readonly locale: string;
   /** Begins one utterance. Only one is open at a time. */
-  begin(): Utterance;
+  begin(context?: RecognitionContext): Utterance;
   close(): Promise<void>;
+}
+
+/** What the dialogue expects to hear next; engines that can favour it do, the others ignore it. */
+export interface RecognitionContext {
+  /** Intents that answer the question just asked ("ProvidePin" at the PIN prompt). */
+  expect?: readonly string[];
 }
 
 /**
@@ -33,6 +39,8 @@ export interface RecognitionDomain {
   locale: string;
   grammar: import("../nlu/grammar.js").Grammar;
   catalogPhrases: string[];
+  /** The intent sets `begin()` may be asked to expect (engines may prepare for them ahead of time). */
+  contexts?: readonly (readonly string[])[];
 }
 
 /** A recognizer that cannot start (missing library, model, key): one line saying what to install or set. */

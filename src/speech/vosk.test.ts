@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeWav } from "../audio/wav.js";
 import { loadGrammar } from "../nlu/load-intents.js";
 import { grammarPhrases, grammarWords } from "../nlu/vocabulary.js";
-import { catalogPhrasesOf, domainOf } from "./jsgf.js";
+import { catalogPhrasesOf } from "./jsgf.js";
+import { domainFor } from "./engines.js";
 import { fakeModel } from "./models-testing.js";
 import { localeModelEnv, resolveVoskModel, VOSK_MODEL_ENV } from "./models.js";
 import { canRenderSpeech, recognizerContract } from "./recognizer-contract.js";
@@ -20,7 +21,7 @@ const repo = new URL("../../", import.meta.url).pathname;
 const catalog = JSON.parse(readFileSync(join(repo, "src/shop/seed/catalog.json"), "utf8"));
 const domains = new Map<string, RecognitionDomain>();
 const domain = (locale: string) => {
-  if (!domains.has(locale)) domains.set(locale, domainOf(loadGrammar(join(repo, "intents"), locale), catalogPhrasesOf(catalog, locale)));
+  if (!domains.has(locale)) domains.set(locale, domainFor(loadGrammar(join(repo, "intents"), locale), catalogPhrasesOf(catalog, locale)));
   return domains.get(locale)!;
 };
 

@@ -5,7 +5,7 @@ import { pocketsphinxTestSkip, renderSpeech } from "./recognizer-contract.js";
 import { RecognizerUnavailable } from "./types.js";
 import { createWakeWordSpotter, type WakeWordSpotter } from "./wake-word.js";
 
-const RECORDINGS = "../shared/audio/ha-commands-en";
+const RECORDINGS = join(import.meta.dirname, "../../audio-fixtures/recorded/ha-commands-en");
 
 const skip = pocketsphinxTestSkip();
 

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Pcm } from "../audio/types.js";
 import { DEFAULT_DICT, DEFAULT_HMM, dictionaryText, generatePronunciations, loadDictionary } from "./jsgf.js";
 import { createDecoder, freeDecoder, INSTALL_HINT, loadPocketsphinx, logSince, logSize, writeScratch, type Decoder, type PsLib } from "./pocketsphinx-native.js";
+import { NoiseFloor } from "./noise-floor.js";
 import { RecognizerUnavailable } from "./types.js";
 
 /**
@@ -54,6 +55,7 @@ export class WakeWordSpotter {
   private samples = 0;
   private uttStart = 0;
   private readonly restartAfter: number;
+  private readonly floor = new NoiseFloor();
   /** Shorter than this (seconds) is not the word: 45 ms per phone (see MIN_PHONE_SECONDS). */
   readonly minSeconds: number;
 
@@ -95,9 +97,10 @@ export class WakeWordSpotter {
     const found: WakeWordDetection[] = [];
     const { lib } = this;
     const ps = this.decoder.ps;
-    // Chunks of at most 100 ms, so that two words in one long chunk are two detections.
+    // Chunks of at most 100 ms, so that two words in one long chunk are two detections; each with
+    // a microphone's noise floor (digital silence throws off the running cepstral mean: noise-floor.ts).
     for (let at = 0; at < pcm.length; at += SAMPLE_RATE / 10) {
-      const chunk = pcm.subarray(at, Math.min(pcm.length, at + SAMPLE_RATE / 10));
+      const chunk = this.floor.apply(pcm.slice(at, Math.min(pcm.length, at + SAMPLE_RATE / 10)));
       lib.ps_process_raw(ps, chunk, chunk.length, 0, 0);
       this.samples += chunk.length;
       const hyp = lib.ps_get_hyp(ps, [0]);

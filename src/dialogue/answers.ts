@@ -1,0 +1,35 @@
+/**
+ * The intents that answer each question the dialogue asks, by dialogue state, plus the ones that
+ * work at any question (cancel, stop, help, repeat). A recognizer may listen for just these while
+ * the question is open (a PIN at the PIN prompt, a number after "how many?"): the machine itself
+ * accepts any command in any state, so typed input and engines without grammars lose nothing.
+ */
+const ALWAYS = ["Cancel", "Stop", "Help", "Repeat"];
+
+export const ANSWERS: Readonly<Record<string, readonly string[]>> = {
+  choosing: ["SelectOption", "SetQuantity", "No", ...ALWAYS],
+  askingQuantity: ["SetQuantity", "No", ...ALWAYS],
+  // "yes, add it" (AddToCart of the offered product) accepts an offer too.
+  offeringAlternative: ["Yes", "No", "AddToCart", ...ALWAYS],
+  confirmingCheckout: ["Yes", "No", ...ALWAYS],
+  askingPin: ["ProvidePin", "No", ...ALWAYS],
+};
+
+/** The answers expected in a dialogue state (undefined: no question is open). */
+export function expectedAnswers(state: string): readonly string[] | undefined {
+  return ANSWERS[state];
+}
+
+/** Every distinct answer set, for a recognizer to prepare. */
+export function answerSets(): string[][] {
+  const seen = new Map<string, string[]>();
+  for (const set of Object.values(ANSWERS)) seen.set([...set].sort().join(" "), [...set]);
+  return [...seen.values()];
+}
+
+/**
+ * Requests that take something away from the shopper: a recognizer reading of one of these must
+ * be at least this sure, else the turn counts as not understood ("say that again"). A TV in the
+ * background saying "set a timer" must not empty a cart.
+ */
+export const RISKY: Readonly<Record<string, number>> = { RemoveFromCart: 0.5, ClearCart: 0.5 };
