@@ -465,11 +465,19 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
     dropped,
     rules: allRules,
     structure: { lead, intents, trail },
-    accepts: (input) => acceptsWords(allRules, "command", typeof input === "string" ? input.split(/\s+/).filter(Boolean) : input),
+    accepts: acceptor(allRules),
   };
 }
 
 /** Whether the rule `start` derives exactly these words (rules are not recursive). */
+/**
+ * `accepts` is made out here, not inside buildJsgf: a closure there would share buildJsgf's scope
+ * and keep the whole pronouncing dictionary (~134k words) alive as long as the grammar lives.
+ */
+function acceptor(rules: Map<string, JsgfExp>): (input: string[] | string) => boolean {
+  return (input) => acceptsWords(rules, "command", typeof input === "string" ? input.split(/\s+/).filter(Boolean) : input);
+}
+
 export function acceptsWords(rules: Map<string, JsgfExp>, start: string, words: string[]): boolean {
   const memo = new Map<JsgfExp, Map<number, number[]>>();
   const ends = (e: JsgfExp, pos: number): number[] => {
