@@ -28,7 +28,19 @@ const IN_DOMAIN = new Set(["add apples to my Shopping List.wav", "nevermind.wav"
  * gets right from end to end today (a regression check of the pipeline); `npm run bench` reports
  * the share of all conversations that pass.
  */
-const REPLAYED = ["en-add-coffee-checkout.yaml", "en-checkout-declined.yaml", "en-stop-mid-checkout.yaml"];
+const REPLAYED = [
+  "en-add-coffee-checkout.yaml",
+  "en-checkout-declined.yaml",
+  "en-stop-mid-checkout.yaml",
+  "en-pin-locked-after-three-wrong.yaml",
+  "en-duplicate-confirmation-after-order.yaml",
+  "en-out-of-stock-offer-no.yaml",
+  "en-which-of-lego-number-two.yaml",
+  "en-how-many-bananas-three.yaml",
+  "en-wishlist-add-and-read.yaml",
+  "en-reorder-usual-coffee.yaml",
+  "en-out-of-domain-lights.yaml",
+];
 
 describe.skipIf(!!skip)(`voice replay through pocketsphinx${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let recognizer: PocketsphinxRecognizer;
