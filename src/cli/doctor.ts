@@ -2,6 +2,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { voskStatus } from "../speech/vosk.js";
 import { AZURE_ENV_HELP, azureSpeechSettings } from "../speech/azure-service.js";
+import { DEFAULT_DICT, DEFAULT_HMM } from "../speech/jsgf.js";
+import { INSTALL_HINT } from "../speech/pocketsphinx-native.js";
+import { createWakeWordSpotter, DEFAULT_WAKE_WORD } from "../speech/wake-word.js";
 
 /** One line of `talkcart doctor`: what was looked for, whether it is there, and how to get it. */
 export interface Check {
@@ -45,9 +48,21 @@ export function doctor(env = process.env): Check[] {
     fix: devices.length ? undefined : "connect a USB microphone (see device/README.md), or use typed mode / `talkcart replay file.wav`",
   });
 
-  const ps = findLib("libpocketsphinx.so.3");
-  const psModel = "/usr/share/pocketsphinx/model/en-us/en-us";
-  checks.push({ area: "engine", name: "pocketsphinx (offline)", ok: !!ps && existsSync(psModel), detail: ps ? `${ps}; model ${existsSync(psModel) ? psModel : "missing"}` : "libpocketsphinx.so.3 not found", fix: ps && existsSync(psModel) ? undefined : "apt-get install libpocketsphinx3 pocketsphinx-en-us" });
+  // The same library and model the engine and the wake word load (TALKCART_POCKETSPHINX_LIB / _MODEL / _DICT).
+  const psLib = env.TALKCART_POCKETSPHINX_LIB;
+  const ps = psLib ? (psLib.includes("/") ? (existsSync(psLib) ? psLib : null) : findLib(psLib)) : findLib("libpocketsphinx.so.3");
+  const psModel = env.TALKCART_POCKETSPHINX_MODEL ?? DEFAULT_HMM;
+  checks.push({ area: "engine", name: "pocketsphinx (offline)", ok: !!ps && existsSync(psModel), detail: ps ? `${ps}; model ${existsSync(psModel) ? psModel : `missing (${psModel})`}` : `${psLib ?? "libpocketsphinx.so.3"} not found`, fix: ps && existsSync(psModel) ? undefined : INSTALL_HINT });
+  // Wake word: pocketsphinx keyword spotting for the default word, started (and stopped) for real.
+  let wake: { ok: boolean; detail: string };
+  try {
+    const spotter = createWakeWordSpotter({ word: DEFAULT_WAKE_WORD, hmm: psModel, dict: env.TALKCART_POCKETSPHINX_DICT ?? DEFAULT_DICT });
+    void spotter.close();
+    wake = { ok: true, detail: `pocketsphinx keyword spotting (listen --wake ${spotter.word})` };
+  } catch (e) {
+    wake = { ok: false, detail: (e as Error).message };
+  }
+  checks.push({ area: "engine", name: `wake word "${DEFAULT_WAKE_WORD}"`, ok: wake.ok, detail: wake.detail, fix: wake.ok ? undefined : `${INSTALL_HINT}; without it, push-to-talk (listen --ptt)` });
   for (const locale of ["en", "de"]) {
     const vosk = voskStatus(locale, env);
     checks.push({ area: "engine", name: `vosk ${locale} (offline)`, ok: vosk.ok, detail: vosk.ok ? `${vosk.model}` : vosk.problem ?? "no model", fix: vosk.ok ? undefined : "see `talkcart models` (TALKCART_VOSK_MODEL)" });

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
 import { loadIntents, openAssistant, openShop, type Assistant } from "../assistant.js";
-import type { Config } from "../config.js";
+import { ConfigError, type Config } from "../config.js";
 import { arraySource, wavFileSource } from "../audio/sources.js";
 import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
 import { IntentMatcher } from "../nlu/matcher.js";
@@ -32,6 +32,27 @@ export async function openRecognizer(config: Config, shop: SqlShop, engine?: str
   const { recognizer, skipped } = await firstAvailableRecognizer(domain);
   if (!recognizer) throw new RecognizerUnavailable("speech", `no speech engine is available: ${skipped.join("; ")}`);
   return recognizer;
+}
+
+/** For commands that cannot go on without an engine (transcribe, replay): a missing or unknown one is one line, not a stack trace. */
+async function requireRecognizer(config: Config, shop: SqlShop, engine?: string): Promise<Recognizer> {
+  try {
+    return await openRecognizer(config, shop, engine);
+  } catch (e) {
+    if (e instanceof RecognizerUnavailable) throw new ConfigError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * The recognizer's other readings of a turn whose transcript had PIN digits hidden: only the words
+ * the redacted transcript shows are kept, every other word is a "*" (so `replay --json` never
+ * prints a spoken PIN through its alternatives).
+ */
+function redactAlternatives(alternatives: Hypothesis[], transcript: string, pinTurn: boolean): Hypothesis[] {
+  if (!pinTurn && !transcript.includes("*")) return alternatives;
+  const shown = new Set(transcript.split(/\s+/).filter((w) => w && w !== "*"));
+  return alternatives.map((a) => ({ ...a, text: a.text.split(/(\s+)/).map((w) => (/^\s*$/.test(w) || shown.has(w) ? w : "*")).join("") }));
 }
 
 /** One spoken turn in a replay: what was heard, understood and answered, and where the time went. */
@@ -68,7 +89,8 @@ export async function replaySource(source: AudioSource, recognizer: Recognizer, 
       out.push({
         source: source.description,
         transcript: trace.input,
-        alternatives: heard.alternatives.map((a) => ({ text: a.text, confidence: Math.round(a.confidence * 1000) / 1000 })),
+        alternatives: redactAlternatives(heard.alternatives, trace.input, trace.intent === "ProvidePin" || trace.stateBefore === "askingPin")
+          .map((a) => ({ text: a.text, confidence: Math.round(a.confidence * 1000) / 1000 })),
         intent: trace.intent,
         slots: trace.slots,
         reply: trace.reply,
@@ -204,7 +226,13 @@ export function registerVoiceCommands(program: Command, helpers: {
     .action(async (file: string, o: { stt?: string }, cmd: Command) => {
       const cfg = config(cmd);
       const shop = await openShop(cfg);
-      const recognizer = await openRecognizer(cfg, shop, o.stt);
+      let recognizer: Recognizer;
+      try {
+        recognizer = await requireRecognizer(cfg, shop, o.stt);
+      } catch (e) {
+        await shop.close();
+        throw e;
+      }
       try {
         const matcher = new IntentMatcher(loadIntents(cfg, cfg.locale), shop.index.scorer(cfg.locale));
         const turns = new StreamingTurns(wavFileSource(file), recognizer);
@@ -234,13 +262,20 @@ export function registerVoiceCommands(program: Command, helpers: {
     .action(async (path: string, o: { stt?: string }, cmd: Command) => {
       const cfg = config(cmd);
       const assistant: Assistant = await openAssistant(cfg);
-      const recognizer = await openRecognizer(cfg, assistant.shop, o.stt);
+      let recognizer: Recognizer;
+      try {
+        recognizer = await requireRecognizer(cfg, assistant.shop, o.stt);
+      } catch (e) {
+        await assistant.close();
+        throw e;
+      }
       const session = assistant.session();
       let turns: ReplayTurn[] = [];
       try {
         if (/\.ya?ml$/i.test(path)) turns = await replayConversation(path, recognizer, session, cfg.locale);
         else {
           const files = statSync(path).isDirectory() ? wavFilesIn(path) : [path];
+          if (files.length === 0) throw new AudioError(`${path}: no .wav files in this folder`);
           for (const f of files) turns.push(...(await replaySource(wavFileSource(f), recognizer, session)));
         }
       } finally {
@@ -253,7 +288,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         `  intent ${t.intent ?? "-"} ${JSON.stringify(t.slots)}`,
         `  reply: ${t.reply}${t.ok === false ? `\n  expected: /${t.expected}/` : ""}`,
         `  end of speech -> transcript ${t.timings.recognizeMs} ms -> reply ${t.timings.totalMs} ms (RTF ${t.rtf}, ${t.audioSeconds} s audio)`,
-      ].join("\n")).join("\n"));
+      ].join("\n")).join("\n") || "no speech found");
       if (turns.some((t) => t.ok === false)) process.exitCode = 1;
     });
 
