@@ -31,7 +31,7 @@ export const VOSK_MODEL_ENV = "TALKCART_VOSK_MODEL";
 
 /** How a Vosk model directory must look, for error messages. */
 export const VOSK_MODEL_LAYOUT =
-  "a Vosk model directory (unzipped, e.g. vosk-model-small-en-us-0.15/) holding am/final.mdl, conf/model.conf, " +
+  "a Vosk model directory for the locale (unzipped, e.g. vosk-model-small-en-us-0.15/ or vosk-model-small-de-0.15/) holding am/final.mdl, conf/model.conf, " +
   "conf/mfcc.conf, graph/HCLr.fst + graph/Gr.fst + graph/disambig_tid.int (small and lgraph models; " +
   "big models have graph/HCLG.fst instead) and, for models with i-vectors, ivector/final.ie, final.dubm, " +
   "final.mat, global_cmvn.stats, online_cmvn.conf, splice.conf";
