@@ -65,4 +65,27 @@ describe("voice loop", () => {
     session.stop();
     await shop.close();
   }, 30_000);
+
+  it("with a wake word: only speech after the word is a turn; the answer to a question needs no word", async () => {
+    const shop = await freshDemoShop();
+    const session = sessionFor(shop, "en");
+    // A loud click stands for the wake word here (the spotter itself is tested on real speech).
+    const click = new Int16Array(160).fill(20_000);
+    const isClick = (chunk: Int16Array) => chunk.some((x) => x === 20_000);
+    const audio = concat(silence(300), await espeakPcm("clear my cart"), silence(1200), click, silence(300),
+      await espeakPcm("add bananas"), silence(1200), await espeakPcm("three"), silence(1500));
+    const turns: TurnTrace[] = [];
+    const wakes: number[] = [];
+    await runVoiceLoop({
+      source: pacedSource(audio), session, trigger: { kind: "wake", spot: isClick, onWake: () => wakes.push(turns.length) },
+      recognizer: scriptedRecognizer(["add bananas", "three"]),
+      hooks: { onTurn: (t) => turns.push(t) },
+    });
+    // "clear my cart" before the word never became a turn; "three" answered "how many?" without one.
+    expect(turns.map((t) => t.intent)).toEqual(["AddToCart", "SetQuantity"]);
+    expect(wakes).toEqual([0]);
+    expect((await shop.cart("demo")).lines.map((l) => l.quantity)).toEqual([3]);
+    session.stop();
+    await shop.close();
+  }, 30_000);
 });
