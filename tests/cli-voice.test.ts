@@ -3,19 +3,16 @@
  * against the real engines installed here: pocketsphinx (libpocketsphinx.so.3), espeak-ng and sox.
  * Nothing is mocked. Every run gets its own --data folder, so the demo shop in ./data is not touched.
  */
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { probeMicrophone } from "../src/audio/microphone.js";
 import { pocketsphinxTestSkip } from "../src/speech/recognizer-contract.js";
+import { talkcart as runTalkcart } from "./helpers/cli.js";
 
-const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
-const cli = join(root, "src/cli/main.ts");
 const CLEAN = join(root, "audio-fixtures/en/en-us-s150/clean");
 /** Fixtures pocketsphinx gets right word for word today (checked by running `transcribe` on each). */
 const CHECK_OUT = join(CLEAN, "check-out-cdb580.wav");
@@ -47,19 +44,9 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs the real CLI (through tsx, as tests/cli.test.ts does: no build needed) in its own data folder. */
-async function talkcart(args: string[], opts: { input?: string; data?: string; env?: Record<string, string> } = {}) {
-  const data = opts.data ?? tmp("data");
-  const child = run(process.execPath, ["--import", "tsx", cli, ...args, "--data", data], { cwd: root, env: cleanEnv(opts.env), maxBuffer: 16 << 20 });
-  child.child.stdin!.end(opts.input ?? "");
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr, data };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr, data };
-  }
-}
+/** The real CLI in its own data folder, with a clean environment. */
+const talkcart = (args: string[], opts: { input?: string; data?: string; env?: Record<string, string> } = {}) =>
+  runTalkcart(args, { input: opts.input, data: opts.data ?? tmp("data"), env: cleanEnv(opts.env) });
 
 interface Check { area: string; name: string; ok: boolean; detail: string; fix?: string }
 interface Alternative { text: string; confidence: number; parse?: { intent: string; slots: Record<string, unknown> } | null }

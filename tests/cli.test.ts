@@ -1,29 +1,10 @@
-import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { talkcart } from "./helpers/cli.js";
 
-const run = promisify(execFile);
 const root = join(import.meta.dirname, "..");
-const cli = join(root, "src/cli/main.ts");
-
-/** Runs the real CLI (through tsx, so no build is needed) in its own data folder. */
-async function talkcart(args: string[], opts: { input?: string; data?: string } = {}) {
-  const data = opts.data ?? mkdtempSync(join(tmpdir(), "talkcart-cli-"));
-  const child = run(process.execPath, ["--import", "tsx", cli, ...args, "--data", data], { cwd: root, env: { ...process.env, DATABASE_URL: "" } });
-  if (opts.input !== undefined) {
-    child.child.stdin!.end(opts.input);
-  }
-  try {
-    const { stdout, stderr } = await child;
-    return { code: 0, stdout, stderr, data };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr, data };
-  }
-}
 
 describe("talkcart CLI", () => {
   it("say --json prints one JSON turn and nothing else on stdout, and logs the turn", async () => {
@@ -65,8 +46,7 @@ describe("talkcart CLI", () => {
     const locale = await talkcart(["say", "hi", "--locale", "fr"]);
     expect(locale.code).toBe(1);
     expect(locale.stderr.trim()).toBe("talkcart: unknown locale 'fr': use one of en, de (--locale or TALKCART_LOCALE)");
-    const data = mkdtempSync(join(tmpdir(), "talkcart-cli-"));
-    const child = await run(process.execPath, ["--import", "tsx", cli, "say", "hi", "--data", data], { cwd: root, env: { ...process.env, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" } }).catch((e) => e);
+    const child = await talkcart(["say", "hi"], { env: { ...process.env, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" } });
     expect(child.code).toBe(1);
     expect(child.stderr).toMatch(/cannot use the database in DATABASE_URL .*unset DATABASE_URL/);
   }, 60_000);
