@@ -178,6 +178,13 @@ describe("pocketsphinx errors say what to install or what went wrong", () => {
     await expect(createPocketsphinxRecognizer({ domain, dict: "/nonexistent/cmudict.dict" })).rejects.toThrow(RecognizerUnavailable);
   });
 
+  it("a locale the installed (English) model cannot hear, unless a model of its own is named", async () => {
+    const de: RecognitionDomain = { locale: "de", grammar: loadGrammar("intents", "de"), catalogPhrases: [] };
+    await expect(createPocketsphinxRecognizer({ domain: de })).rejects.toThrow(/only an English acoustic model .* for 'de' set TALKCART_POCKETSPHINX_MODEL/);
+    // Named explicitly, the model is tried (and here is missing, which says so).
+    await expect(createPocketsphinxRecognizer({ domain: de, hmm: "/nonexistent/de-model" })).rejects.toThrow(/acoustic model directory not found: \/nonexistent\/de-model/);
+  });
+
   it.skipIf(!!skip)("a grammar pocketsphinx refuses, with pocketsphinx's reason", async () => {
     // A decoder dictionary without the grammar's words: the JSGF cannot be loaded.
     const dict = join(tmpdir(), `talkcart-test-${process.pid}.dict`);
