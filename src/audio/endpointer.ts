@@ -28,6 +28,12 @@ export interface EndpointerOptions {
   postRollMs?: number;
   /** Non-speech after speech that ends the utterance (default 600 ms). */
   trailingSilenceMs?: number;
+  /**
+   * Shorter trailing silence that ends the utterance when `complete()` (set on the endpointer)
+   * says what was heard so far is a whole request (default 250 ms): a finished command gets its
+   * answer sooner, while a pause inside one ("add two packs of ... coffee") still waits the full time.
+   */
+  completeSilenceMs?: number;
   /** Speech needed within `startWindowMs` to declare a start: a click or a breath is shorter (default 60 ms). */
   minSpeechMs?: number;
   /** Window for `minSpeechMs` (default 100 ms). */
@@ -77,6 +83,7 @@ const DEFAULTS = {
   preRollMs: 200,
   postRollMs: 200,
   trailingSilenceMs: 600,
+  completeSilenceMs: 250,
   minSpeechMs: 60,
   startWindowMs: 100,
   minUtteranceMs: 150,
@@ -96,6 +103,9 @@ export class Endpointer {
   private readonly preRollFrames: number;
   private readonly postRollFrames: number;
   private readonly trailingFrames: number;
+  private readonly completeFrames: number;
+  /** Whether the speech so far is a whole request (see `completeSilenceMs`); null: always wait the full trailing silence. */
+  complete: (() => boolean) | null = null;
   private readonly minSpeechFrames: number;
   private readonly windowFrames: number;
   private readonly minUtteranceFrames: number;
@@ -134,6 +144,7 @@ export class Endpointer {
     this.preRollFrames = frames(o.preRollMs);
     this.postRollFrames = frames(o.postRollMs);
     this.trailingFrames = Math.max(1, frames(o.trailingSilenceMs));
+    this.completeFrames = Math.min(this.trailingFrames, Math.max(1, frames(o.completeSilenceMs)));
     this.windowFrames = Math.max(1, frames(o.startWindowMs));
     this.minSpeechFrames = Math.min(this.windowFrames, Math.max(1, frames(o.minSpeechMs)));
     this.minUtteranceFrames = Math.max(1, frames(o.minUtteranceMs));
@@ -235,7 +246,9 @@ export class Endpointer {
     } else {
       this.silenceRun++;
     }
-    if (this.silenceRun >= this.trailingFrames) {
+    const ended = this.silenceRun >= this.trailingFrames ||
+      (this.silenceRun >= this.completeFrames && this.confirmed && this.complete !== null && this.complete());
+    if (ended) {
       if (!this.confirmed) {
         // Too short to be a word: forget it, as if nothing had been heard.
         this.toIdle();

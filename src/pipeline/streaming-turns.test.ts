@@ -62,6 +62,35 @@ describe("streaming turns", () => {
     await turns.close();
   });
 
+  it("on live audio, ends a whole request after a short silence and waits the full silence otherwise", async () => {
+    const speech = await espeakPcm("check out");
+    const audio = concat(silence(300), speech, silence(1500));
+    /** A recognizer whose partial transcript is `said`; "check out" is a whole request, "check" is not. */
+    const recognizer = (said: string): Recognizer => ({
+      name: "fake", locale: "en",
+      begin: () => ({ write: () => {}, partial: () => said, end: async () => [{ text: said, confidence: 1 }] }),
+      complete: (text) => text === "check out",
+      close: async () => {},
+    });
+    /** How far into the audio the turn ended (ms of audio read when it came back). */
+    const endedAfter = async (said: string, realtime: boolean) => {
+      let read = 0;
+      const source = arraySource(audio);
+      const counted = { ...source, realtime, chunks: async function* () { for await (const c of source.chunks()) { read += c.length; yield c; } } };
+      const turns = new StreamingTurns(counted, recognizer(said));
+      const t = await turns.next();
+      await turns.close();
+      if (t.type !== "utterance") throw new Error(t.type);
+      return { readMs: read / 16, speechEndMs: t.endMs };
+    };
+    const whole = await endedAfter("check out", true);
+    const partial = await endedAfter("check", true);
+    const replayed = await endedAfter("check out", false);
+    expect(whole.readMs - whole.speechEndMs).toBeLessThan(400);
+    expect(partial.readMs - partial.speechEndMs).toBeGreaterThanOrEqual(600);
+    expect(replayed.readMs - replayed.speechEndMs).toBeGreaterThanOrEqual(600); // replays are not timing-dependent
+  });
+
   describe.skipIf(!!pocketsphinxTestSkip())("with a wake word (pocketsphinx keyword spotting)", () => {
     it("ignores speech until the word, and the next turn is what follows it, without the word", async () => {
       const audio = concat(silence(500), await espeakPcm("check out"), silence(1500), await espeakPcm("computer"), silence(700), await espeakPcm("add two packs of coffee to my cart"), silence(1200));

@@ -41,6 +41,12 @@ export class StreamingTurns {
       chunks: () => this.tap(source),
     };
     this.listener = new Listener(tapped, endpointer);
+    // Live audio only: a replay runs ahead of the decoder, so its partial transcript lags and an
+    // early end would depend on timing.
+    const complete = recognizer.complete?.bind(recognizer);
+    if (source.realtime && complete) {
+      this.listener.endpointer.complete = () => this.utterance !== null && complete(this.utterance.partial());
+    }
   }
 
   get speechActive(): boolean {

@@ -420,6 +420,11 @@ export class PocketsphinxRecognizer implements Recognizer {
     return this.jsgf.accepts(text);
   }
 
+  /** A partial transcript that is a whole sentence of the grammar is a whole request. */
+  complete(text: string): boolean {
+    return text.trim() !== "" && this.jsgf.accepts(text);
+  }
+
   begin(context?: RecognitionContext): Utterance {
     if (!this.main || this.main.closed) throw new Error("pocketsphinx: the recognizer is closed");
     if (this.open) throw new Error("pocketsphinx: an utterance is already open; end() it first");

@@ -22,6 +22,8 @@ export interface Recognizer {
   readonly locale: string;
   /** Begins one utterance. Only one is open at a time. */
   begin(context?: RecognitionContext): Utterance;
+  /** Whether a (partial) transcript is a whole request: lets the endpointer stop listening sooner. */
+  complete?(text: string): boolean;
   close(): Promise<void>;
 }
 
