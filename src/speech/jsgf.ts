@@ -478,6 +478,17 @@ function acceptor(rules: Map<string, JsgfExp>): (input: string[] | string) => bo
   return (input) => acceptsWords(rules, "command", typeof input === "string" ? input.split(/\s+/).filter(Boolean) : input);
 }
 
+/** Whether a transcript is a sentence of the grammar restricted to some intent rules (i_<Intent>), skip words included. */
+export function acceptorAmong(grammar: Pick<JsgfGrammar, "rules" | "structure">, intentRules: string[]): (input: string) => boolean {
+  const { lead, trail } = grammar.structure;
+  const parts: JsgfExp[] = [];
+  if (lead) parts.push({ kind: "opt", item: { kind: "ref", name: lead } });
+  parts.push({ kind: "alt", options: intentRules.map((name) => ({ kind: "ref", name })) });
+  if (trail) parts.push({ kind: "opt", item: { kind: "ref", name: trail } });
+  const rules = new Map(grammar.rules).set("among", seq(parts));
+  return (input) => acceptsWords(rules, "among", input.split(/\s+/).filter(Boolean));
+}
+
 export function acceptsWords(rules: Map<string, JsgfExp>, start: string, words: string[]): boolean {
   const memo = new Map<JsgfExp, Map<number, number[]>>();
   const ends = (e: JsgfExp, pos: number): number[] => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGrammar } from "../nlu/load-intents.js";
+import { domainFor } from "./engines.js";
 import { catalogPhrasesOf } from "./jsgf.js";
 import { createPocketsphinxRecognizer, type PocketsphinxRecognizer } from "./pocketsphinx.js";
 import { loadPocketsphinx } from "./pocketsphinx-native.js";
@@ -11,7 +12,7 @@ import { RecognizerUnavailable, type Hypothesis, type RecognitionDomain } from "
 
 const grammar = loadGrammar("intents", "en");
 const catalog = JSON.parse(readFileSync("src/shop/seed/catalog.json", "utf8"));
-const domain: RecognitionDomain = { locale: "en", grammar, catalogPhrases: catalogPhrasesOf(catalog, "en") };
+const domain: RecognitionDomain = domainFor(grammar, catalogPhrasesOf(catalog, "en")); // with the dialogue's answer sets
 
 const skip = pocketsphinxTestSkip();
 
@@ -114,6 +115,21 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     const pin = renderSpeech("four three two one");
     const heard = await recognize(rec, pin, 1600, undefined, { expect: ["ProvidePin", "No", "Cancel", "Stop", "Help", "Repeat"] });
     expect(heard[0]?.text).toBe("four three two one");
+  }, 60_000);
+
+  it("knows a whole request from part of one, by what the open question expects", async () => {
+    await rec.ready();
+    const pinPrompt = { expect: ["ProvidePin", "No", "Cancel", "Stop", "Help", "Repeat"] };
+    const u = rec.begin(pinPrompt);
+    expect(rec.complete("four three two one")).toBe(true);
+    expect(rec.complete("four")).toBe(false); // a pause after the first digit must not end the PIN
+    expect(rec.complete("")).toBe(false);
+    await u.end();
+    const v = rec.begin();
+    expect(rec.complete("four")).toBe(true); // out of a question, "four" is a whole (quantity) answer
+    expect(rec.complete("add two packs of")).toBe(false);
+    expect(rec.complete("add two packs of coffee")).toBe(true);
+    await v.end();
   }, 60_000);
 
   it("refuses a second open utterance and anything after close()", async () => {

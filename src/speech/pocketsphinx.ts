@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Pcm } from "../audio/types.js";
-import { buildJsgf, DEFAULT_DICT, DEFAULT_HMM, dictionaryText, inlinedSize, loadDictionary, type JsgfGrammar, type JsgfOptions } from "./jsgf.js";
+import { acceptorAmong, buildJsgf, DEFAULT_DICT, DEFAULT_HMM, dictionaryText, inlinedSize, loadDictionary, type JsgfGrammar, type JsgfOptions } from "./jsgf.js";
 import { NoiseFloor, NOISE_FLOOR_RMS } from "./noise-floor.js";
 import { compileFsg, type FsgOptions } from "./jsgf-fsg.js";
 import { sampleSentences, trigramArpa } from "./jsgf-lm.js";
@@ -287,8 +287,10 @@ export class PocketsphinxRecognizer implements Recognizer {
   lastFit: number | null = null;
   private open: PsUtterance | null = null;
   private utterances = 0;
-  /** Searches that favour a context's answers (FSG mode), by context key, once loaded. */
-  private readonly contextSearches = new Map<string, string>();
+  /** Searches of a context's answers (FSG mode), by context key, once loaded, with what counts as a whole answer. */
+  private readonly contextSearches = new Map<string, { search: string; complete: (text: string) => boolean }>();
+  /** What counts as a whole request in the open utterance (its context's sentences, else the grammar's). */
+  private completeNow: (text: string) => boolean = (text) => this.jsgf.accepts(text);
 
   constructor(options: PocketsphinxOptions) {
     const started = Date.now();
@@ -377,7 +379,7 @@ export class PocketsphinxRecognizer implements Recognizer {
         this.lib.fsg_model_free(model);
         // ps_set_fsg makes the new search current: switch back before anything else runs.
         this.lib.ps_set_search(main.decoder.ps, main.search);
-        if (ok) this.contextSearches.set(key, name);
+        if (ok) this.contextSearches.set(key, { search: name, complete: acceptorAmong(this.jsgf, structure.intents) });
       }).catch(() => undefined); // a context that fails to load leaves the plain grammar in use
     }
   }
@@ -420,9 +422,9 @@ export class PocketsphinxRecognizer implements Recognizer {
     return this.jsgf.accepts(text);
   }
 
-  /** A partial transcript that is a whole sentence of the grammar is a whole request. */
+  /** A partial transcript that is a whole sentence of what the open utterance listens for is a whole request. */
   complete(text: string): boolean {
-    return text.trim() !== "" && this.jsgf.accepts(text);
+    return text.trim() !== "" && this.completeNow(text);
   }
 
   begin(context?: RecognitionContext): Utterance {
@@ -430,8 +432,10 @@ export class PocketsphinxRecognizer implements Recognizer {
     if (this.open) throw new Error("pocketsphinx: an utterance is already open; end() it first");
     const utt = new PsUtterance(this, this.utterances++ === 0 && this.redecodeFirst);
     this.open = utt;
-    const search = (context?.expect && this.contextSearches.get(contextKey(context.expect))) || "grammar";
-    void this.main.run(() => this.main!.start(search));
+    const ctx = context?.expect ? this.contextSearches.get(contextKey(context.expect)) : undefined;
+    // At the PIN prompt "four" alone is no whole answer, even though it is a sentence of the grammar.
+    this.completeNow = ctx?.complete ?? ((text) => this.jsgf.accepts(text));
+    void this.main.run(() => this.main!.start(ctx?.search ?? "grammar"));
     if (this.alt) void this.alt.run(() => this.alt!.start());
     if (this.phones) void this.phones.run(() => this.phones!.start());
     return utt;
