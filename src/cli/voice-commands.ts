@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
+import { readConversation } from "../fixtures/conversations.js";
 import { loadIntents, openAssistant, openShop, type Assistant } from "../assistant.js";
 import { ConfigError, type Config } from "../config.js";
 import { arraySource, wavFileSource } from "../audio/sources.js";
@@ -117,11 +117,9 @@ function padded(pcm: Pcm): Pcm {
   return out;
 }
 
-interface ConversationFile { name?: string; locale: Locale; turns: { you: string; reply: string }[] }
-
 /** A conversation test (tests/conversations/*.yaml) spoken with espeak-ng and replayed turn by turn. */
 export async function replayConversation(file: string, recognizer: Recognizer, session: Session, locale: Locale): Promise<ReplayTurn[]> {
-  const conv = parseYaml(readFileSync(file, "utf8")) as ConversationFile;
+  const conv = readConversation(resolve(file));
   const voice = new EspeakSynthesizer();
   const results: ReplayTurn[] = [];
   for (const turn of conv.turns) {

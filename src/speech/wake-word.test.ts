@@ -1,28 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pocketsphinxTestSkip, renderSpeech } from "./recognizer-contract.js";
+import { readWav } from "../audio/wav.js";
 import { RecognizerUnavailable } from "./types.js";
 import { createWakeWordSpotter, type WakeWordSpotter } from "./wake-word.js";
 
 const RECORDINGS = join(import.meta.dirname, "../../audio-fixtures/recorded/ha-commands-en");
 
 const skip = pocketsphinxTestSkip();
-
-/** The samples of a 16 kHz mono 16-bit WAV file. */
-function wav(path: string): Int16Array {
-  const b = readFileSync(path);
-  for (let i = 12; i + 8 <= b.length; ) {
-    const id = b.toString("ascii", i, i + 4);
-    const size = b.readUInt32LE(i + 4);
-    if (id === "data") {
-      const data = b.subarray(i + 8, i + 8 + size);
-      return new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length));
-    }
-    i += 8 + size + (size & 1);
-  }
-  throw new Error(`${path}: no data chunk`);
-}
 
 /** Room-quiet background between utterances (deterministic low noise). */
 function quiet(seconds: number): Int16Array {
@@ -67,7 +53,7 @@ describe.skipIf(!!skip)(`wake word (pocketsphinx keyword spotting)${skip ? ` (sk
     expect(feed(spotter, renderSpeech("computer, what's in my cart"))).toHaveLength(1);
   });
 
-  it.skipIf(!existsSync(RECORDINGS))("stays silent on the 35 real recordings (none says computer)", () => {
+  it.skipIf(!existsSync(RECORDINGS))("stays silent on the 35 real recordings (none says computer)", async () => {
     const files = readdirSync(RECORDINGS).filter((f) => f.endsWith(".wav")).sort();
     expect(files.length).toBeGreaterThanOrEqual(35);
     const s = createWakeWordSpotter();
@@ -76,7 +62,7 @@ describe.skipIf(!!skip)(`wake word (pocketsphinx keyword spotting)${skip ? ` (sk
     const alarms: string[] = [];
     try {
       for (const f of files) {
-        const pcm = wav(join(RECORDINGS, f));
+        const pcm = await readWav(join(RECORDINGS, f));
         audio += pcm.length / 16_000 + 0.5;
         if ([...feed(s, pcm), ...feed(s, quiet(0.5))].length > 0) alarms.push(f);
       }
