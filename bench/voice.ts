@@ -19,7 +19,7 @@ import { ensureFixtures, readManifest, type FixtureEntry, type RenderedFixture }
 import { chooseHypothesis } from "../src/nlu/choose-hypothesis.js";
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import { IntentMatcher } from "../src/nlu/matcher.js";
-import { tokenize } from "../src/nlu/text.js";
+import { editDistance, tokenize } from "../src/nlu/text.js";
 import { StreamingTurns } from "../src/pipeline/streaming-turns.js";
 import { openSqlite } from "../src/shop/db.js";
 import { SqlShop } from "../src/shop/sql-shop.js";
@@ -35,18 +35,6 @@ const fixturesDir = join(root, "audio-fixtures");
 const report = (name: string, value: string) => console.log(`${name.padEnd(46)} ${value}`);
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const pct = (a: number, n: number) => `${((100 * a) / Math.max(1, n)).toFixed(1)}%`;
-
-/** Word error rate: edit distance over words, against the words the fixture speaks. */
-export function wordErrors(reference: string[], hypothesis: string[]): number {
-  const d = Array.from({ length: reference.length + 1 }, (_, i) => [i, ...Array(hypothesis.length).fill(0)]);
-  for (let j = 1; j <= hypothesis.length; j++) d[0][j] = j;
-  for (let i = 1; i <= reference.length; i++) {
-    for (let j = 1; j <= hypothesis.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (reference[i - 1] === hypothesis[j - 1] ? 0 : 1));
-    }
-  }
-  return d[reference.length][hypothesis.length];
-}
 
 function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<string, unknown> } | null): boolean {
   if (entry.intent === null) return parse === null;
@@ -68,7 +56,7 @@ async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, en
     const chosen = heard ? chooseHypothesis(matcher, heard.alternatives) : null;
     if (accepted(entry, chosen?.parse ?? null)) ok++;
     const ref = tokenize(entry.text, "en");
-    errors += wordErrors(ref, tokenize(chosen?.reading.text ?? heard?.alternatives[0]?.text ?? "", "en"));
+    errors += editDistance(ref, tokenize(chosen?.reading.text ?? heard?.alternatives[0]?.text ?? "", "en"));
     words += ref.length;
     audioSeconds += entry.durationMs / 1000;
   }

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import type { TemplateNode } from "../nlu/template.js";
 import type { Grammar, ListDef } from "../nlu/grammar.js";
-import { tokenize } from "../nlu/text.js";
+import { editDistance, tokenize } from "../nlu/text.js";
 import { grammarWords } from "../nlu/vocabulary.js";
 import type { RecognitionDomain } from "./types.js";
 
@@ -137,19 +137,6 @@ export function espeakPronunciations(words: string[], voice = "en-us"): Map<stri
   return out;
 }
 
-/** Phone-level edit distance. */
-function phoneDistance(a: string, b: string): number {
-  const x = a.split(" ");
-  const y = b.split(" ");
-  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= y.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[y.length];
-}
-
 /**
  * Pronunciations for words the dictionary lacks. A compound of dictionary words is the better
  * guess (its parts come from the dictionary the acoustic model was trained with) when espeak-ng
@@ -163,7 +150,7 @@ export function generatePronunciations(words: string[], dict: PronouncingDiction
   for (const w of words) {
     const composed = composePronunciation(w, dict);
     const said = spoken.get(w);
-    if (composed && (!said || phoneDistance(composed, said) <= Math.max(1, Math.floor(said.split(" ").length / 5)))) out.set(w, composed);
+    if (composed && (!said || editDistance(composed.split(" "), said.split(" ")) <= Math.max(1, Math.floor(said.split(" ").length / 5)))) out.set(w, composed);
     else if (said) out.set(w, said);
     else if (composed && how === "compose") out.set(w, composed);
   }
