@@ -34,11 +34,15 @@ export async function openRecognizer(config: Config, shop: SqlShop, engine?: str
   return recognizer;
 }
 
-/** For commands that cannot go on without an engine (transcribe, replay): a missing or unknown one is one line, not a stack trace. */
-async function requireRecognizer(config: Config, shop: SqlShop, engine?: string): Promise<Recognizer> {
+/**
+ * For commands that cannot go on without an engine (transcribe, replay): a missing or unknown one
+ * is one line, not a stack trace; `release` closes what the command had opened.
+ */
+async function requireRecognizer(config: Config, shop: SqlShop, engine: string | undefined, release: () => Promise<void>): Promise<Recognizer> {
   try {
     return await openRecognizer(config, shop, engine);
   } catch (e) {
+    await release();
     if (e instanceof RecognizerUnavailable) throw new ConfigError(e.message);
     throw e;
   }
@@ -224,13 +228,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     .action(async (file: string, o: { stt?: string }, cmd: Command) => {
       const cfg = config(cmd);
       const shop = await openShop(cfg);
-      let recognizer: Recognizer;
-      try {
-        recognizer = await requireRecognizer(cfg, shop, o.stt);
-      } catch (e) {
-        await shop.close();
-        throw e;
-      }
+      const recognizer = await requireRecognizer(cfg, shop, o.stt, () => shop.close());
       try {
         const matcher = new IntentMatcher(loadIntents(cfg, cfg.locale), shop.index.scorer(cfg.locale));
         const turns = new StreamingTurns(wavFileSource(file), recognizer);
@@ -260,13 +258,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     .action(async (path: string, o: { stt?: string }, cmd: Command) => {
       const cfg = config(cmd);
       const assistant: Assistant = await openAssistant(cfg);
-      let recognizer: Recognizer;
-      try {
-        recognizer = await requireRecognizer(cfg, assistant.shop, o.stt);
-      } catch (e) {
-        await assistant.close();
-        throw e;
-      }
+      const recognizer = await requireRecognizer(cfg, assistant.shop, o.stt, () => assistant.close());
       const session = assistant.session();
       let turns: ReplayTurn[] = [];
       try {
