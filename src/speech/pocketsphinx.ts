@@ -462,7 +462,7 @@ export class PocketsphinxRecognizer implements Recognizer {
       const [best, others, free] = await Promise.all([
         this.main!.run(() => this.endOn(this.main!, utt, true)),
         this.alt ? this.alt.run(() => this.endOn(this.alt!, utt, false)) : Promise.resolve(null),
-        phones ? phones.run(async () => { await call(phones.lib.ps_end_utt, phones.decoder.ps); return phones.acoustics(); }) : Promise.resolve(null),
+        phones ? phones.run(async () => { await this.end(phones, utt); return phones.acoustics(); }) : Promise.resolve(null),
       ]);
       this.lastFit = null;
       if (utt.silent()) return [];
@@ -479,10 +479,15 @@ export class PocketsphinxRecognizer implements Recognizer {
     }
   }
 
-  /** Ends the utterance on one decoder; reads its best hypothesis, word times and (when wanted) lattice paths. */
-  private async endOn(c: Channel, utt: PsUtterance, primary: boolean) {
+  /** Ends the utterance on one decoder; the first one is decoded again once the cepstral mean has adapted. */
+  private async end(c: Channel, utt: PsUtterance) {
     await call(c.lib.ps_end_utt, c.decoder.ps);
     if (utt.first && utt.seconds() > 0.3) await c.redo(utt.audio);
+  }
+
+  /** Ends the utterance on one decoder; reads its best hypothesis, word times and (when wanted) lattice paths. */
+  private async endOn(c: Channel, utt: PsUtterance, primary: boolean) {
+    await this.end(c, utt);
     if (utt.silent()) return null;
     const best = await c.hypothesis();
     const words = primary && best ? c.words() : [];
