@@ -117,6 +117,15 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     expect(heard[0]?.text).toBe("four three two one");
   }, 60_000);
 
+  it("still hears a new request said instead of the answer to an open question", async () => {
+    await rec.ready();
+    const choosing = { expect: ["SelectOption", "SetQuantity", "No", "Cancel", "Stop", "Help", "Repeat"] };
+    const request = await recognize(rec, renderSpeech("where is my order"), 1600, undefined, choosing);
+    expect(request[0]?.text).toBe("where is my order");
+    const answer = await recognize(rec, renderSpeech("the second one"), 1600, undefined, choosing);
+    expect(answer[0]?.text).toBe("the second one"); // out of context this came out as "don't do it kindly"
+  }, 60_000);
+
   it("knows a whole request from part of one, by what the open question expects", async () => {
     await rec.ready();
     const pinPrompt = { expect: ["ProvidePin", "No", "Cancel", "Stop", "Help", "Repeat"] };
