@@ -240,9 +240,9 @@ async function checkout(deps: HandlerDeps): Promise<Outcome> {
 async function orderStatus(deps: HandlerDeps, req: Request): Promise<Outcome> {
   const wanted = asNumber(req.slots.order);
   const order = wanted !== undefined ? await deps.shop.order(deps.shopperId, wanted) : (await deps.shop.orders(deps.shopperId, 1))[0];
-  if (!order) return done(say(wanted !== undefined ? "order_unknown" : "no_orders", { order: wanted ?? 0 }));
+  if (!order) return done(say(wanted !== undefined ? "order_unknown" : "no_orders", { order: { reference: wanted ?? 0 } }));
   const items = order.lines.reduce((n, l) => n + l.quantity, 0);
-  return done(say(`order_${order.status}`, { order: order.id, date: { date: order.placedAt }, items: { counted: items, key: "items" }, total: { money: order.total } }));
+  return done(say(`order_${order.status}`, { order: { reference: order.id }, date: { date: order.placedAt }, items: { counted: items, key: "items" }, total: { money: order.total } }));
 }
 
 async function reorder(deps: HandlerDeps, req: Request, last?: string): Promise<Outcome> {

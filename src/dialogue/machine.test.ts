@@ -112,8 +112,12 @@ describe("dialogue machine", () => {
     await session.turn("check out");
     await session.turn("yes and the pin is four three two one");
     await session.turn("add 12 bananas");
+    await session.turn("where is order one zero four two");
     expect(traces[2].input).toBe("yes and the pin is * * * *");
     expect(traces[3].input).toBe("add 12 bananas");
+    // An order number is no PIN: shown, as it is in the slots.
+    expect(traces[4].input).toBe("where is order one zero four two");
+    expect(traces[4].slots).toEqual({ order: 1042 });
     await shop.close();
   });
 

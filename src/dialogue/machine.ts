@@ -137,7 +137,7 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
       }),
       forgetTopic: assign({ options: undefined, pending: undefined, checkoutKey: undefined, pin: undefined, confirmed: undefined, orderAttempted: undefined }),
       sayOrderPlaced: assign((_, o: Order) => {
-        const reply: Reply = { key: "order_placed", vars: { order: o.id, total: { money: o.total } } };
+        const reply: Reply = { key: "order_placed", vars: { order: { reference: o.id }, total: { money: o.total } } };
         return { reply, lastReply: reply };
       }),
       applyOutcome: assign(({ context }, o: Outcome) => ({

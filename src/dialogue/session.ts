@@ -125,7 +125,7 @@ export class Session {
   private trace(text: string, parse: Parse | null, stateBefore: string, reply: Reply, started: number): TurnTrace {
     const pinTurn = parse?.intent === "ProvidePin" || stateBefore === "askingPin";
     const trace: TurnTrace = {
-      input: redactPin(text, this.opts.matcher.grammar, pinTurn),
+      input: redactPin(text, this.opts.matcher.grammar, pinTurn, numberSlots(parse)),
       locale: this.opts.locale,
       intent: parse?.intent ?? null,
       slots: parse ? { ...parse.slots, ...(parse.slots.pin !== undefined ? { pin: "****" } : {}) } : {},
@@ -182,4 +182,10 @@ function recordCalls(shop: Shop, calls: ShopCall[]): Shop {
       };
     },
   });
+}
+
+/** The numbers a parse read (an order number, a quantity): never a PIN, so a trace may show them. */
+function numberSlots(parse: Parse | null): string[] {
+  if (!parse) return [];
+  return Object.entries(parse.slots).filter(([k, v]) => k !== "pin" && typeof v === "number").map(([, v]) => String(v));
 }

@@ -152,7 +152,7 @@ class MatchRun {
     let spans = this.spanCache.get(key);
     if (!spans) {
       spans = list.kind === "values" ? this.valueSpans(list, pos)
-        : list.kind === "range" ? this.numberSpans(pos).filter((s) => (s.value as number) >= list.from && (s.value as number) <= list.to)
+        : list.kind === "range" ? this.rangeSpans(list, pos)
         : this.digitSpans(pos, list.min, list.max);
       this.spanCache.set(key, spans);
     }
@@ -165,6 +165,22 @@ class MatchRun {
 
   private valueSpans(list: Extract<ListDef, { kind: "values" }>, pos: number): Span[] {
     return list.values.flatMap((v) => this.ends(v.node, pos).map((end) => ({ end, value: v.out })));
+  }
+
+  /**
+   * A number of the range: written, in words, or, where the range goes beyond the number words
+   * (order numbers), digit by digit ("one zero four two"), as the recognizer's grammar says them.
+   */
+  private rangeSpans(list: Extract<ListDef, { kind: "range" }>, pos: number): Span[] {
+    const spans = this.numberSpans(pos);
+    if (list.to > this.largestNumberWord()) {
+      for (const s of this.digitSpans(pos, 2, String(list.to).length)) spans.push({ end: s.end, value: Number(s.value) });
+    }
+    return spans.filter((s) => (s.value as number) >= list.from && (s.value as number) <= list.to);
+  }
+
+  private largestNumberWord(): number {
+    return Math.max(-1, ...this.grammar.numbers.map((n) => n.value));
   }
 
   private numberSpans(pos: number): Span[] {

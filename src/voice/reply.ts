@@ -1,10 +1,11 @@
 import type { Locale, Product, RecommendReason } from "../shop/types.js";
-import { familyName, productName, spokenCount, spokenDate, spokenList, spokenMoney, spokenNumber, variantLabel } from "./speech-format.js";
+import { familyName, productName, spokenCount, spokenDate, spokenList, spokenMoney, spokenNumber, spokenReference, variantLabel } from "./speech-format.js";
 
 /** What the assistant says, before it is put into words: a response key and typed values. */
 export type ReplyValue =
   | string
   | number
+  | { reference: number }
   | { money: number }
   | { count: number; product: Product }
   | { lines: { quantity: number; product: Product }[] }
@@ -40,6 +41,7 @@ export function renderReply(reply: Reply, responses: Responses, locale: Locale, 
   function speak(v: ReplyValue, grammaticalCase?: "acc"): string {
     if (typeof v === "string") return v;
     if (typeof v === "number") return spokenNumber(v, locale);
+    if ("reference" in v) return spokenReference(v.reference, locale);
     if ("money" in v) return spokenMoney(v.money, locale);
     if ("count" in v) return spokenCount(v.count, v.product, locale, grammaticalCase);
     if ("lines" in v) {

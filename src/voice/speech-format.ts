@@ -9,6 +9,15 @@ export function spokenNumber(n: number, locale: Locale): string {
   return cardinal[locale](n);
 }
 
+/**
+ * A number the shopper may say back, such as an order number: up to 99 as a number ("order
+ * seven"), longer ones digit by digit ("order one zero four two") the way people read out
+ * references, and the way the intent grammar hears numbers beyond its number words.
+ */
+export function spokenReference(n: number, locale: Locale): string {
+  return n < 100 ? spokenNumber(n, locale) : [...String(n)].map((d) => spokenNumber(Number(d), locale)).join(" ");
+}
+
 /** 998 -> "nine euros ninety-eight" / "neun Euro achtundneunzig"; 50 -> "fifty cents". */
 export function spokenMoney(cents: number, locale: Locale): string {
   const euros = Math.floor(cents / 100);
