@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { voskStatus } from "../speech/vosk.js";
 import { AZURE_ENV_HELP, azureSpeechSettings } from "../speech/azure-service.js";
 import { DEFAULT_DICT, DEFAULT_HMM } from "../speech/jsgf.js";
@@ -33,18 +33,39 @@ function run(cmd: string, args: string[]): string | null {
 const LIB_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/arm-linux-gnueabihf", "/usr/lib", "/usr/local/lib"];
 const findLib = (name: string) => LIB_DIRS.map((d) => `${d}/${name}`).find((p) => existsSync(p)) ?? null;
 
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Capture devices from `arecord -l`, else from the kernel's list (/proc/asound/pcm, lines like
+ * "01-00: USB Audio : USB Audio : playback 1 : capture 1"), so a machine with sox but without
+ * alsa-utils still sees its microphone.
+ */
+export function captureDevices(arecordList: string | null, procPcm: string | null): string[] {
+  const cards = (arecordList ?? "").split("\n").filter((l) => l.startsWith("card "));
+  if (cards.length || arecordList !== null) return cards;
+  return (procPcm ?? "").split("\n").flatMap((line) => {
+    const m = /^(\d+)-(\d+): ([^:]*?)\s*:.*\bcapture \d+/.exec(line);
+    return m ? [`card ${Number(m[1])}, device ${Number(m[2])}: ${m[3]} (hw:${Number(m[1])},${Number(m[2])})`] : [];
+  });
+}
+
 /** What voice needs, checked on this machine: capture tools and devices, engines and models, voices, players. */
-export function doctor(env = process.env): Check[] {
+export function doctor(env = process.env, asoundDir = "/proc/asound"): Check[] {
   const checks: Check[] = [];
   const sox = which("rec") ?? which("sox");
   checks.push({ area: "capture", name: "sox / rec", ok: !!sox, detail: sox ?? "not found", fix: sox ? undefined : "apt-get install sox libsox-fmt-all" });
   const arecord = which("arecord");
   checks.push({ area: "capture", name: "arecord", ok: !!arecord, detail: arecord ?? "not found", fix: arecord ? undefined : "apt-get install alsa-utils" });
-  const cards = arecord ? run("arecord", ["-l"]) : null;
-  const devices = (cards ?? "").split("\n").filter((l) => l.startsWith("card "));
+  const devices = captureDevices(arecord ? run("arecord", ["-l"]) : null, readOrNull(`${asoundDir}/pcm`));
   checks.push({
     area: "capture", name: "capture devices", ok: devices.length > 0,
-    detail: devices.length ? devices.join("; ") : arecord ? "no sound card found" : "cannot list devices without arecord",
+    detail: devices.length ? devices.join("; ") : "no sound card with a capture device found",
     fix: devices.length ? undefined : "connect a USB microphone (see device/README.md), or use typed mode / `talkcart replay file.wav`",
   });
 
