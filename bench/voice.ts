@@ -7,7 +7,7 @@
  *   turns and whole conversations that reach the typed test's outcomes;
  * - 20 turns replayed at the pace of speech: latency from the end of speech (the VAD's decision)
  *   to the final transcript and to the reply text, p50/p95;
- * - peak RSS.
+ * - peak RSS: of this benchmark process, and of the assistant alone replaying 100 turns (voice-rss.ts).
  * TALKCART_BENCH_VOICE=full decodes every fixture file (4 voices) instead of every fourth; =live
  * measures only the latency at the pace of speech.
  */
@@ -27,6 +27,7 @@ import { Session } from "../src/dialogue/session.js";
 import { catalogPhrasesOf } from "../src/speech/jsgf.js";
 import { createRecognizer, domainFor, ENGINES } from "../src/speech/engines.js";
 import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 
@@ -138,6 +139,15 @@ async function conversationFigures(recognizer: Recognizer, template: string, mat
   report(`${label}: decode after end of speech p50/p95`, `${percentile(toTranscript, 50).toFixed(0)} / ${percentile(toTranscript, 95).toFixed(0)} ms -> reply ${percentile(toReply, 50).toFixed(0)} / ${percentile(toReply, 95).toFixed(0)} ms  (${toReply.length} turns replayed unpaced: the whole utterance is decoded after its end)`);
 }
 
+/** The assistant's own peak RSS over 100 spoken turns, measured in a fresh process (voice-rss.ts). */
+function replayRss(engine: string): string {
+  const run = spawnSync(process.execPath, [join(root, "dist/bench/voice-rss.js"), engine], { encoding: "utf8" });
+  const line = run.stdout.trim().split("\n").at(-1) ?? "";
+  if (run.status !== 0 || !line.startsWith("{")) return `failed: ${(run.stderr || run.stdout).trim().split("\n").at(-1)}`;
+  const { turns, peakRssMb } = JSON.parse(line) as { turns: number; peakRssMb: number };
+  return `${peakRssMb} MB  (own process: node, shop, NLU, recognizer, dialogue; ${turns} turns of the en conversation tests)`;
+}
+
 async function main() {
   const manifest = readManifest(fixturesDir);
   const every = process.env.TALKCART_BENCH_VOICE === "full" ? 1 : 4;
@@ -169,7 +179,8 @@ async function main() {
         }
         for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
         await livePacedLatency(recognizer, template, matcher, 20, `${engine} en live pace`);
-        report(`${engine} en: peak RSS`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (this process: node, shop, NLU, recognizer)`);
+        report(`${engine} en: peak RSS, this benchmark`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (all of the above in one process)`);
+        report(`${engine} en: peak RSS replaying 100 turns`, replayRss(engine));
       } finally {
         await recognizer.close();
       }
