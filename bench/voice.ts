@@ -30,8 +30,9 @@ import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 
-const root = new URL("../..", import.meta.url).pathname; // built to dist/bench/voice.js
+const root = fileURLToPath(new URL("../..", import.meta.url)); // built to dist/bench/voice.js
 const fixturesDir = join(root, "audio-fixtures");
 const report = (name: string, value: string) => console.log(`${name.padEnd(46)} ${value}`);
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
@@ -140,12 +141,12 @@ async function conversationFigures(recognizer: Recognizer, template: string, mat
 }
 
 /** The assistant's own peak RSS over 100 spoken turns, measured in a fresh process (voice-rss.ts). */
-function replayRss(engine: string): string {
-  const run = spawnSync(process.execPath, [join(root, "dist/bench/voice-rss.js"), engine], { encoding: "utf8" });
+function replayRss(engine: string, template: string): string {
+  const run = spawnSync(process.execPath, [join(root, "dist/bench/voice-rss.js"), engine, template], { encoding: "utf8", timeout: 600_000 });
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
   if (run.status !== 0 || !line.startsWith("{")) return `failed: ${(run.stderr || run.stdout).trim().split("\n").at(-1)}`;
   const { turns, peakRssMb } = JSON.parse(line) as { turns: number; peakRssMb: number };
-  return `${peakRssMb} MB  (own process: node, shop, NLU, recognizer, dialogue; ${turns} turns of the en conversation tests)`;
+  return `${peakRssMb} MB  (${turns} turns of the en conversation tests, in a process of its own: node, shop, NLU, recognizer, dialogue)`;
 }
 
 async function main() {
@@ -180,7 +181,7 @@ async function main() {
         for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
         await livePacedLatency(recognizer, template, matcher, 20, `${engine} en live pace`);
         report(`${engine} en: peak RSS, this benchmark`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (all of the above in one process)`);
-        report(`${engine} en: peak RSS replaying 100 turns`, replayRss(engine));
+        report(`${engine} en: peak RSS replaying spoken turns`, replayRss(engine, template));
       } finally {
         await recognizer.close();
       }

@@ -20,8 +20,9 @@ describe("capture devices for doctor", () => {
     expect(captureDevices(null, PROC_PCM)).toEqual(["card 1, device 0: USB Audio (hw:1,0)", "card 2, device 3: I2S Mic (hw:2,3)"]);
   });
 
-  it("finds nothing without a sound card", () => {
-    expect(captureDevices(null, null)).toEqual([]);
+  it("finds nothing without a sound card, and says when it cannot tell", () => {
+    expect(captureDevices(null, "00-00: bcm2835 Headphones : bcm2835 Headphones : playback 8\n")).toEqual([]);
     expect(captureDevices("**** List of CAPTURE Hardware Devices ****\n", PROC_PCM)).toEqual([]); // arecord answered: it knows best
+    expect(captureDevices(null, null)).toBeNull();
   });
 });

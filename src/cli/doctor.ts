@@ -44,12 +44,12 @@ function readOrNull(path: string): string | null {
 /**
  * Capture devices from `arecord -l`, else from the kernel's list (/proc/asound/pcm, lines like
  * "01-00: USB Audio : USB Audio : playback 1 : capture 1"), so a machine with sox but without
- * alsa-utils still sees its microphone.
+ * alsa-utils still sees its microphone; null when neither can be read.
  */
-export function captureDevices(arecordList: string | null, procPcm: string | null): string[] {
-  const cards = (arecordList ?? "").split("\n").filter((l) => l.startsWith("card "));
-  if (cards.length || arecordList !== null) return cards;
-  return (procPcm ?? "").split("\n").flatMap((line) => {
+export function captureDevices(arecordList: string | null, procPcm: string | null): string[] | null {
+  if (arecordList !== null) return arecordList.split("\n").filter((l) => l.startsWith("card "));
+  if (procPcm === null) return null; // neither source: unknown, not "none"
+  return procPcm.split("\n").flatMap((line) => {
     const m = /^(\d+)-(\d+): ([^:]*?)\s*:.*\bcapture \d+/.exec(line);
     return m ? [`card ${Number(m[1])}, device ${Number(m[2])}: ${m[3]} (hw:${Number(m[1])},${Number(m[2])})`] : [];
   });
@@ -64,9 +64,9 @@ export function doctor(env = process.env, asoundDir = "/proc/asound"): Check[] {
   checks.push({ area: "capture", name: "arecord", ok: !!arecord, detail: arecord ?? "not found", fix: arecord ? undefined : "apt-get install alsa-utils" });
   const devices = captureDevices(arecord ? run("arecord", ["-l"]) : null, readOrNull(`${asoundDir}/pcm`));
   checks.push({
-    area: "capture", name: "capture devices", ok: devices.length > 0,
-    detail: devices.length ? devices.join("; ") : "no sound card with a capture device found",
-    fix: devices.length ? undefined : "connect a USB microphone (see device/README.md), or use typed mode / `talkcart replay file.wav`",
+    area: "capture", name: "capture devices", ok: !!devices?.length,
+    detail: devices === null ? "cannot list devices (no arecord, no /proc/asound)" : devices.length ? devices.join("; ") : "no sound card with a capture device found",
+    fix: devices?.length ? undefined : "connect a USB microphone (see device/README.md), or use typed mode / `talkcart replay file.wav`",
   });
 
   // The same library and model the engine and the wake word load (TALKCART_POCKETSPHINX_LIB / _MODEL / _DICT).

@@ -48,17 +48,6 @@ async function requireRecognizer(config: Config, shop: SqlShop, engine: string |
   }
 }
 
-/**
- * The recognizer's other readings of a turn whose transcript had PIN digits hidden: only the words
- * the redacted transcript shows are kept, every other word is a "*" (so `replay --json` never
- * prints a spoken PIN through its alternatives).
- */
-function redactAlternatives(alternatives: Hypothesis[], transcript: string, pinTurn: boolean): Hypothesis[] {
-  if (!pinTurn && !transcript.includes("*")) return alternatives;
-  const shown = new Set(transcript.split(/\s+/).filter((w) => w && w !== "*"));
-  return alternatives.map((a) => ({ ...a, text: a.text.split(/(\s+)/).map((w) => (/^\s*$/.test(w) || shown.has(w) ? w : "*")).join("") }));
-}
-
 /** One spoken turn in a replay: what was heard, understood and answered, and where the time went. */
 export interface ReplayTurn {
   source: string;
@@ -93,8 +82,7 @@ export async function replaySource(source: AudioSource, recognizer: Recognizer, 
       out.push({
         source: source.description,
         transcript: trace.input,
-        alternatives: redactAlternatives(heard.alternatives, trace.input, trace.intent === "ProvidePin" || trace.stateBefore === "askingPin")
-          .map((a) => ({ text: a.text, confidence: Math.round(a.confidence * 1000) / 1000 })),
+        alternatives: heard.alternatives.map((a) => ({ text: session.redactReading(a.text, trace), confidence: Math.round(a.confidence * 1000) / 1000 })),
         intent: trace.intent,
         slots: trace.slots,
         reply: trace.reply,

@@ -15,6 +15,9 @@ export const ANSWERS: Readonly<Record<string, readonly string[]>> = {
   askingPin: ["ProvidePin", "No", ...ALWAYS],
 };
 
+/** Questions whose answer is a secret: nothing but their answers is listened for (see RecognitionContext.exclusive). */
+export const EXCLUSIVE: ReadonlySet<string> = new Set(["askingPin"]);
+
 /** The answers expected in a dialogue state (undefined: no question is open). */
 export function expectedAnswers(state: string): readonly string[] | undefined {
   return ANSWERS[state];

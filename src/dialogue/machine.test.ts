@@ -115,9 +115,13 @@ describe("dialogue machine", () => {
     await session.turn("where is order one zero four two");
     expect(traces[2].input).toBe("yes and the pin is * * * *");
     expect(traces[3].input).toBe("add 12 bananas");
-    // An order number is no PIN: shown, as it is in the slots.
+    // An order number is no PIN: shown, as it is in the slots; another reading with other digits is hidden.
     expect(traces[4].input).toBe("where is order one zero four two");
     expect(traces[4].slots).toEqual({ order: 1042 });
+    expect(session.redactReading("where is order one zero four two", traces[4])).toBe("where is order one zero four two");
+    expect(session.redactReading("my pin is four three two one", traces[4])).toBe("my pin is * * * *");
+    // In a PIN turn nothing the input hides shows through another reading, homophones included.
+    expect(session.redactReading("yes and the pin is for three to one", traces[2])).toBe("yes and the pin is * * * *");
     await shop.close();
   });
 
@@ -146,11 +150,17 @@ describe("dialogue machine", () => {
     await session.turn("yes");
     await session.turn("my pin is one two three four");
     await session.turn("4 3 2 1");
-    const logged = JSON.stringify(traces);
-    expect(logged).not.toMatch(/one two three four|1 ?2 ?3 ?4|4 ?3 ?2 ?1/);
+    await session.turn("add tea");
+    await session.turn("check out");
+    await session.turn("yes");
+    await session.turn("where is order four three two one"); // digits at the PIN prompt, read as something else
+    const logged = JSON.stringify(traces.map(({ reply, ...t }) => t)); // (a reply says what the dialogue says aloud)
+    expect(logged).not.toMatch(/one two three four|1 ?2 ?3 ?4|4 ?3 ?2 ?1|four three two one/);
     expect(traces[3].input).toBe("my pin is * * * *");
     expect(traces[3].slots.pin).toBe("****");
     expect(traces[4].replyKey).toBe("order_placed");
+    expect(traces[8].stateBefore).toBe("askingPin");
+    expect(traces[8].slots).toEqual({ order: "*" });
     await shop.close();
   });
 });

@@ -21,7 +21,7 @@ describe("spoken turns", () => {
     const unsure = await session.hear([{ text: "clear my cart", confidence: 0.2 }]);
     expect(unsure.intent).toBeNull();
     expect((await shop.cart("demo")).lines).toHaveLength(1);
-    expect(session.expecting).toEqual({ expect: undefined });
+    expect(session.expecting).toEqual({ expect: undefined, exclusive: false });
     const sure = await session.hear([{ text: "clear my cart", confidence: 0.9 }]);
     expect(sure.intent).toBe("ClearCart");
     expect((await shop.cart("demo")).lines).toHaveLength(0);
@@ -35,9 +35,11 @@ describe("spoken turns", () => {
     await session.turn("add two packs of coffee");
     await session.turn("check out");
     expect(session.expecting.expect).toContain("Yes");
+    expect(session.expecting.exclusive).toBe(false); // "add tea" instead of yes/no is still heard
     await session.turn("yes");
     expect(session.expecting.expect).toContain("ProvidePin");
     expect(session.expecting.expect).toContain("Cancel");
+    expect(session.expecting.exclusive).toBe(true); // at the PIN prompt nothing else is listened for
     session.stop();
     await shop.close();
   });

@@ -1,4 +1,4 @@
-import { expectedAnswers, RISKY } from "./answers.js";
+import { EXCLUSIVE, expectedAnswers, RISKY } from "./answers.js";
 import type { RecognitionContext } from "../speech/types.js";
 import { createActor, waitFor, type Actor, type AnyActorRef } from "xstate";
 import type { IntentMatcher, Parse } from "../nlu/matcher.js";
@@ -74,7 +74,7 @@ export class Session {
 
   /** What the dialogue expects to hear next (the answers to its open question), for the recognizer. */
   get expecting(): RecognitionContext {
-    return { expect: expectedAnswers(this.state) };
+    return { expect: expectedAnswers(this.state), exclusive: EXCLUSIVE.has(this.state) };
   }
 
   get ended(): boolean {
@@ -109,6 +109,20 @@ export class Session {
     return this.send({ type: "UTTERANCE", parse: chosen.parse }, chosen.reading.text, chosen.parse, started);
   }
 
+  /**
+   * Another reading of a traced turn, hidden as its input was (for `replay --json`): when the
+   * input had digits hidden, only the words it shows are kept ("for three to one" must not spell
+   * the PIN either); otherwise the reading's own runs of digits are hidden, except the numbers the
+   * parse read.
+   */
+  redactReading(text: string, trace: TurnTrace): string {
+    if (isPinTurn(trace.intent, trace.stateBefore) || trace.input.includes("*")) {
+      const shown = new Set(trace.input.split(/\s+/).filter((w) => w && w !== "*"));
+      return text.split(/(\s+)/).map((w) => (/^\s*$/.test(w) || shown.has(w) ? w : "*")).join("");
+    }
+    return redactPin(text, this.opts.matcher.grammar, false, numberSlots(trace.slots));
+  }
+
   async noInput(): Promise<TurnTrace> {
     return this.send({ type: "NO_INPUT" }, "", null, performance.now());
   }
@@ -123,12 +137,12 @@ export class Session {
   }
 
   private trace(text: string, parse: Parse | null, stateBefore: string, reply: Reply, started: number): TurnTrace {
-    const pinTurn = parse?.intent === "ProvidePin" || stateBefore === "askingPin";
+    const pinTurn = isPinTurn(parse?.intent ?? null, stateBefore);
     const trace: TurnTrace = {
-      input: redactPin(text, this.opts.matcher.grammar, pinTurn, numberSlots(parse)),
+      input: redactPin(text, this.opts.matcher.grammar, pinTurn, numberSlots(parse?.slots ?? {})),
       locale: this.opts.locale,
       intent: parse?.intent ?? null,
-      slots: parse ? { ...parse.slots, ...(parse.slots.pin !== undefined ? { pin: "****" } : {}) } : {},
+      slots: parse ? redactSlots(parse.slots, pinTurn) : {},
       score: parse ? Math.round(parse.score * 1000) / 1000 : null,
       stateBefore,
       stateAfter: this.state,
@@ -184,8 +198,15 @@ function recordCalls(shop: Shop, calls: ShopCall[]): Shop {
   });
 }
 
+/** A turn at the PIN prompt, or one read as a PIN: every digit in it is hidden. */
+const isPinTurn = (intent: string | null, stateBefore: string) => intent === "ProvidePin" || stateBefore === "askingPin";
+
 /** The numbers a parse read (an order number, a quantity): never a PIN, so a trace may show them. */
-function numberSlots(parse: Parse | null): string[] {
-  if (!parse) return [];
-  return Object.entries(parse.slots).filter(([k, v]) => k !== "pin" && typeof v === "number").map(([, v]) => String(v));
+function numberSlots(slots: Record<string, unknown>): string[] {
+  return Object.entries(slots).filter(([k, v]) => k !== "pin" && typeof v === "number").map(([, v]) => String(v));
+}
+
+/** The PIN slot is hidden; in a PIN turn every number is (digits said at the PIN prompt may be read as something else). */
+function redactSlots(slots: Record<string, unknown>, pinTurn: boolean): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(slots).map(([k, v]) => [k, k === "pin" ? "****" : pinTurn && typeof v === "number" ? "*" : v]));
 }

@@ -37,3 +37,12 @@ export interface Grammar {
   skipWords: string[][];
   responses: Record<string, string[]>;
 }
+
+/**
+ * Whether the numbers of a range are also said digit by digit ("one zero four two"): when it goes
+ * beyond the locale's number words (order numbers). The matcher and the recognizer grammar agree
+ * through this one rule.
+ */
+export function saidDigitByDigit(grammar: Pick<Grammar, "numbers">, range: { to: number }): boolean {
+  return range.to > Math.max(-1, ...grammar.numbers.map((n) => n.value));
+}

@@ -1,5 +1,5 @@
 import type { TemplateNode } from "./template.js";
-import type { Grammar, ListDef, Slots, SlotValue, Sentence } from "./grammar.js";
+import { saidDigitByDigit, type Grammar, type ListDef, type Slots, type SlotValue, type Sentence } from "./grammar.js";
 import { tokenize } from "./text.js";
 
 /** How well some words name a thing the shop sells: 0 (nothing) to 1 (an exact name). */
@@ -169,18 +169,14 @@ class MatchRun {
 
   /**
    * A number of the range: written, in words, or, where the range goes beyond the number words
-   * (order numbers), digit by digit ("one zero four two"), as the recognizer's grammar says them.
+   * (order numbers), digit by digit ("one zero four two"; leading zeros allowed, "zero seven" is 7).
    */
   private rangeSpans(list: Extract<ListDef, { kind: "range" }>, pos: number): Span[] {
     const spans = this.numberSpans(pos);
-    if (list.to > this.largestNumberWord()) {
+    if (saidDigitByDigit(this.grammar, list)) {
       for (const s of this.digitSpans(pos, 2, String(list.to).length)) spans.push({ end: s.end, value: Number(s.value) });
     }
     return spans.filter((s) => (s.value as number) >= list.from && (s.value as number) <= list.to);
-  }
-
-  private largestNumberWord(): number {
-    return Math.max(-1, ...this.grammar.numbers.map((n) => n.value));
   }
 
   private numberSpans(pos: number): Span[] {

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import type { TemplateNode } from "../nlu/template.js";
-import type { Grammar, ListDef } from "../nlu/grammar.js";
+import { saidDigitByDigit, type Grammar, type ListDef } from "../nlu/grammar.js";
 import { editDistance, tokenize } from "../nlu/text.js";
 import { grammarWords } from "../nlu/vocabulary.js";
 import type { RecognitionDomain } from "./types.js";
@@ -329,7 +329,6 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
       for (const s of singles) if (s.kind === "word") digitWords.set(value, [...(digitWords.get(value) ?? []), s.word]);
     }
   }
-  const maxNumber = Math.max(-1, ...numberNodes.keys());
 
   const digitRule = () => ensureRule("digit", () =>
     alt([...digitWords.values()].flat().map(word).filter((e): e is JsgfExp => e !== null)));
@@ -357,7 +356,7 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
             for (const n of nodes) { const e = convert(n); if (e) options.push(e); }
           }
           // Numbers beyond the number words (order numbers) are spoken digit by digit.
-          if (def.to > maxNumber) {
+          if (saidDigitByDigit(grammar, def)) {
             const digits = digitsExp(1, String(def.to).length);
             if (digits) options.push(digits);
           }

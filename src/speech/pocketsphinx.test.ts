@@ -124,6 +124,12 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     expect(request[0]?.text).toBe("where is my order");
     const answer = await recognize(rec, renderSpeech("the second one"), 1600, undefined, choosing);
     expect(answer[0]?.text).toBe("the second one"); // out of context this came out as "don't do it kindly"
+    // At the PIN prompt nothing but the answers is listened for: digits must not come back as another request.
+    const pinPrompt = { expect: ["ProvidePin", "No", "Cancel", "Stop", "Help", "Repeat"] };
+    const open = await recognize(rec, renderSpeech("where is my order"), 1600, undefined, pinPrompt);
+    expect(open[0]?.text).toBe("where is my order");
+    const exclusive = await recognize(rec, renderSpeech("where is my order"), 1600, undefined, { ...pinPrompt, exclusive: true });
+    expect(exclusive[0]?.text ?? "").not.toBe("where is my order");
   }, 60_000);
 
   it("knows a whole request from part of one, by what the open question expects", async () => {

@@ -151,7 +151,7 @@ export const REJECT_BELOW = -27;
  * clearly better; requests said instead of an answer fit -25 to -12 as answers and 2 to 15 better
  * with the whole grammar, except where it misheard them too ("add tea to my cart" -> "empty my cart").
  */
-const RECHECK_ANSWER_BELOW = -10;
+const RECHECK_ANSWER_BELOW = -10; // (no phone loop, `rejectBelow: false`: no fit, no recheck)
 const WHOLE_GRAMMAR_MARGIN = 2;
 /** Lattice paths read for the n-best. */
 const LATTICE_PATHS = 40;
@@ -440,7 +440,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     if (!this.main || this.main.closed) throw new Error("pocketsphinx: the recognizer is closed");
     if (this.open) throw new Error("pocketsphinx: an utterance is already open; end() it first");
     const ctx = context?.expect ? this.contextSearches.get(contextKey(context.expect)) : undefined;
-    const utt = new PsUtterance(this, this.utterances++ === 0 && this.redecodeFirst, ctx?.search ?? "grammar");
+    const utt = new PsUtterance(this, this.utterances++ === 0 && this.redecodeFirst, ctx?.search ?? "grammar", !!ctx && !context?.exclusive);
     this.open = utt;
     // At the PIN prompt "four" alone is no whole answer, even though it is a sentence of the grammar.
     this.completeNow = ctx?.complete ?? ((text) => this.jsgf.accepts(text));
@@ -481,8 +481,9 @@ export class PocketsphinxRecognizer implements Recognizer {
       this.lastFit = fitOf(answer);
       // Only answers were listened for; one that fits badly may be a new request instead ("add tea"
       // at the quantity prompt): the whole grammar decodes it again, and wins if it fits clearly better.
-      if (utt.search !== "grammar" && this.lastFit !== null && this.lastFit < RECHECK_ANSWER_BELOW) {
-        const whole = await main.run(async () => { await main.redo(utt.audio, "grammar"); return this.readBest(main, true); });
+      // (Audio that fits no answer at all is background: rejected below without a second decoding.)
+      if (utt.recheck && this.lastFit !== null && this.lastFit < RECHECK_ANSWER_BELOW && this.lastFit >= this.rejectBelow) {
+        const whole = await main.run(() => this.decodeAgainWholly(main, utt));
         const wholeFit = fitOf(whole);
         if (wholeFit !== null && wholeFit > this.lastFit + WHOLE_GRAMMAR_MARGIN) {
           best = whole;
@@ -496,6 +497,18 @@ export class PocketsphinxRecognizer implements Recognizer {
       return hyps;
     } finally {
       this.open = null;
+    }
+  }
+
+  /** The utterance decoded again with the whole grammar; null when the recognizer closed meanwhile or the decoder failed (the answer stands). */
+  private async decodeAgainWholly(main: Channel, utt: PsUtterance) {
+    if (main.closed) return null;
+    try {
+      await main.redo(utt.audio, "grammar");
+      return await this.readBest(main, true);
+    } catch {
+      await call(this.lib.ps_end_utt, main.decoder.ps).catch(() => undefined); // leave no utterance open
+      return null;
     }
   }
 
@@ -566,8 +579,11 @@ class PsUtterance implements Utterance {
   private text = "";
   private ended = false;
 
-  /** The grammar search the utterance is decoded with: "grammar", or an open question's answers. */
-  constructor(private readonly rec: PocketsphinxRecognizer, readonly first: boolean, readonly search: string) {}
+  /**
+   * @param search "grammar", or the search of an open question's answers
+   * @param recheck whether a poorly fitting answer may be decoded again with the whole grammar
+   */
+  constructor(private readonly rec: PocketsphinxRecognizer, readonly first: boolean, readonly search: string, readonly recheck: boolean) {}
 
   write(pcm: Pcm): void {
     if (this.ended) throw new Error("pocketsphinx: write() after end()");

@@ -31,6 +31,11 @@ export interface Recognizer {
 export interface RecognitionContext {
   /** Intents that answer the question just asked ("ProvidePin" at the PIN prompt). */
   expect?: readonly string[];
+  /**
+   * Only those answers may be heard: a poorly fitting answer is not looked up in the whole
+   * grammar (at the PIN prompt, spoken digits must not come back as another request).
+   */
+  exclusive?: boolean;
 }
 
 /**
