@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { wavFileSource } from "../src/audio/sources.js";
 import { replaySource } from "../src/cli/voice-commands.js";
 import { conversationFiles, readConversation, turnMismatch } from "../src/fixtures/conversations.js";
-import { ensureFixtures, readManifest, type FixtureEntry, type RenderedFixture } from "../src/fixtures/fixtures.js";
+import { ensureFixtures, readManifest, recordingOf, type FixtureEntry, type RenderedFixture } from "../src/fixtures/fixtures.js";
 import { chooseHypothesis } from "../src/nlu/choose-hypothesis.js";
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import { IntentMatcher } from "../src/nlu/matcher.js";
@@ -115,7 +115,7 @@ async function conversationFigures(recognizer: Recognizer, template: string, mat
     let all = true;
     try {
       for (const turn of conv.turns) {
-        const entry = manifest.files.find((f) => f.locale === "en" && f.variant === "en-us-s150" && f.snr === snr && f.text === turn.you);
+        const entry = recordingOf(manifest, turn.you, { locale: "en", variant: "en-us-s150", snr });
         if (!entry) { all = false; break; } // a no-input turn: not in the audio set
         const [path] = await ensureFixtures([entry], { fixturesDir });
         const [heard] = await replaySource(wavFileSource(path), recognizer, session);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wavFileSource } from "../src/audio/sources.js";
 import { replaySource } from "../src/cli/voice-commands.js";
-import { ensureFixtures, readManifest } from "../src/fixtures/fixtures.js";
+import { ensureFixtures, readManifest, recordingOf } from "../src/fixtures/fixtures.js";
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import type { SqlShop } from "../src/shop/sql-shop.js";
 import { domainFor } from "../src/speech/engines.js";
@@ -98,7 +98,7 @@ describe.skipIf(!!skip)(`voice replay through pocketsphinx${skip ? ` (skipped: $
       const ordersAtStart = (await shop.orders("demo", 1000)).length;
       try {
         for (const [i, turn] of conv.turns.entries()) {
-          const entry = manifest.files.find((f) => f.locale === conv.locale && f.variant === "en-us-s150" && f.snr === null && f.text === turn.you);
+          const entry = recordingOf(manifest, turn.you, { locale: conv.locale, variant: "en-us-s150", snr: null });
           expect(entry, `no fixture for "${turn.you}" (run npm run fixtures)`).toBeDefined();
           const [path] = await ensureFixtures([entry!], { fixturesDir: FIXTURES });
           const heard = await replaySource(wavFileSource(path), recognizer, session);

@@ -5,7 +5,7 @@ import type { IntentMatcher, Parse } from "../nlu/matcher.js";
 import type { Locale, Shop } from "../shop/types.js";
 import { MissingResponseError, renderReply, type Reply } from "../voice/reply.js";
 import { createDialogueMachine, DEFAULT_TIMING, type DialogueMachine, type DialogueTiming } from "./machine.js";
-import { redactPin } from "./redact.js";
+import { redactLike, redactPin } from "./redact.js";
 import { chooseHypothesis, type Reading } from "../nlu/choose-hypothesis.js";
 import type { CatalogKnowledge } from "./types.js";
 
@@ -111,15 +111,11 @@ export class Session {
 
   /**
    * Another reading of a traced turn, hidden as its input was (for `replay --json`): when the
-   * input had digits hidden, only the words it shows are kept ("for three to one" must not spell
-   * the PIN either); otherwise the reading's own runs of digits are hidden, except the numbers the
-   * parse read.
+   * input had digits hidden, only the words it shows are kept; otherwise the reading's own runs of
+   * digits are hidden, except the numbers the parse read.
    */
   redactReading(text: string, trace: TurnTrace): string {
-    if (isPinTurn(trace.intent, trace.stateBefore) || trace.input.includes("*")) {
-      const shown = new Set(trace.input.split(/\s+/).filter((w) => w && w !== "*"));
-      return text.split(/(\s+)/).map((w) => (/^\s*$/.test(w) || shown.has(w) ? w : "*")).join("");
-    }
+    if (isPinTurn(trace.intent, trace.stateBefore) || trace.input.includes("*")) return redactLike(text, trace.input);
     return redactPin(text, this.opts.matcher.grammar, false, numberSlots(trace.slots));
   }
 
