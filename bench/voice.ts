@@ -2,7 +2,7 @@
  * Voice figures for `npm run bench` (run as its own process, so the peak RSS is the voice
  * pipeline's alone). Per engine that starts here:
  * - per SNR, on the espeak-ng fixtures decoded one by one with no dialogue context: command
- *   acceptance (intent and every slot right), WER, real-time factor (CPU seconds per second of audio);
+ *   acceptance (intent and every slot right; values compared as said: "500 g" is "five hundred grams"), WER, real-time factor (CPU seconds per second of audio);
  * - every English conversation test replayed from audio in context (en-us voice, clean and 10 dB):
  *   turns and whole conversations that reach the typed test's outcomes;
  * - 20 turns replayed at the pace of speech: latency from the end of speech (the VAD's decision)
@@ -11,6 +11,7 @@
  * TALKCART_BENCH_VOICE=full decodes every fixture file (4 voices) instead of every fourth; =live
  * measures only the latency at the pace of speech.
  */
+import { inWords } from "../src/voice/speech-format.js";
 import { join } from "node:path";
 import { wavFileSource } from "../src/audio/sources.js";
 import { replaySource } from "../src/cli/voice-commands.js";
@@ -24,7 +25,7 @@ import { StreamingTurns } from "../src/pipeline/streaming-turns.js";
 import { openSqlite } from "../src/shop/db.js";
 import { SqlShop } from "../src/shop/sql-shop.js";
 import { Session } from "../src/dialogue/session.js";
-import { catalogPhrasesOf } from "../src/speech/jsgf.js";
+import { catalogPhrasesOf } from "../src/speech/catalog-phrases.js";
 import { createRecognizer, domainFor, ENGINES } from "../src/speech/engines.js";
 import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
 import { spawnSync } from "node:child_process";
@@ -43,7 +44,7 @@ function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<st
   if (!parse || parse.intent !== entry.intent) return false;
   const expected = Object.entries(entry.slots).filter(([k]) => k !== "unit");
   const got = Object.entries(parse.slots).filter(([k]) => k !== "unit");
-  return expected.length === got.length && expected.every(([k, v]) => String(parse.slots[k]) === String(v));
+  return expected.length === got.length && expected.every(([k, v]) => inWords(String(parse.slots[k]), "en") === inWords(String(v), "en"));
 }
 
 async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string) {
@@ -57,7 +58,7 @@ async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, en
     const heard = t.type === "utterance" || t.type === "too-long" ? t : null;
     const chosen = heard ? chooseHypothesis(matcher, heard.alternatives) : null;
     if (accepted(entry, chosen?.parse ?? null)) ok++;
-    const ref = tokenize(entry.text, "en");
+    const ref = tokenize(inWords(entry.text, "en"), "en"); // what was said: "60" as "sixty"
     errors += editDistance(ref, tokenize(chosen?.reading.text ?? heard?.alternatives[0]?.text ?? "", "en"));
     words += ref.length;
     audioSeconds += entry.durationMs / 1000;

@@ -11,7 +11,7 @@ import { ensureFixtures, readManifest, recordingOf } from "../src/fixtures/fixtu
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import type { SqlShop } from "../src/shop/sql-shop.js";
 import { domainFor } from "../src/speech/engines.js";
-import { catalogPhrasesOf } from "../src/speech/jsgf.js";
+import { catalogPhrasesOf } from "../src/speech/catalog-phrases.js";
 import { createPocketsphinxRecognizer, type PocketsphinxRecognizer } from "../src/speech/pocketsphinx.js";
 import { pocketsphinxTestSkip } from "../src/speech/recognizer-contract.js";
 import { expectTurn, readConversation } from "./helpers/conversation.js";

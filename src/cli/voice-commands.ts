@@ -8,7 +8,7 @@ import { arraySource, wavFileSource } from "../audio/sources.js";
 import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
 import { IntentMatcher } from "../nlu/matcher.js";
 import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
-import { catalogPhrasesOf } from "../speech/jsgf.js";
+import { catalogPhrasesOf } from "../speech/catalog-phrases.js";
 import { createRecognizer, domainFor, ENGINES, firstAvailableRecognizer, type EngineName } from "../speech/engines.js";
 import { RecognizerUnavailable, type Hypothesis, type Recognizer } from "../speech/types.js";
 import { StreamingTurns } from "../pipeline/streaming-turns.js";

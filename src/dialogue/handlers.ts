@@ -3,6 +3,7 @@ import { ShopError } from "../shop/types.js";
 import { normalizeTerm } from "../shop/catalog-index.js";
 import { tokenize } from "../nlu/text.js";
 import type { Reply } from "../voice/reply.js";
+import { isUnitWord } from "../voice/speech-format.js";
 import type { HandlerDeps, Outcome, Request, Options } from "./types.js";
 
 const say = (key: string, vars?: Reply["vars"]): Reply => ({ key, vars });
@@ -89,6 +90,7 @@ function quantityLeftOpen(deps: HandlerDeps, req: Request): boolean {
   if (req.wordBeforeProduct && SINGULAR_DETERMINERS[deps.locale].has(req.wordBeforeProduct)) return false;
   const words = tokenize(String(req.slots.product), deps.locale);
   const last = words[words.length - 1] ?? "";
+  if (isUnitWord(last, deps.locale)) return false; // "lavazza crema five hundred grams": a size, not a count
   if (deps.catalog.isPlural(last, deps.locale)) return true;
   return deps.locale === "en" && /[^s']s$/.test(last) && normalizeTerm(last, deps.locale) !== last;
 }

@@ -3,6 +3,7 @@ import { distance } from "fastest-levenshtein";
 import type { Category, Locale, Product } from "./types.js";
 import type { CatalogScorer } from "../nlu/matcher.js";
 import { tokenize } from "../nlu/text.js";
+import { inWords } from "../voice/speech-format.js";
 
 interface Doc {
   id: string;
@@ -49,7 +50,7 @@ export class CatalogIndex {
         const local = p.i18n?.[locale];
         const doc: Doc = {
           id: p.id,
-          name: `${local?.name ?? p.name} ${Object.values(local?.variant ?? p.variant).join(" ")}`,
+          name: `${local?.name ?? p.name} ${variantWords(Object.values(local?.variant ?? p.variant).join(" "), locale)}`,
           brand: p.brand,
           kind: [c?.name[locale], c?.plural[locale]].filter(Boolean).join(" "),
           terms: (p.terms[locale] ?? []).join(" "),
@@ -147,6 +148,12 @@ export function normalizeTerm(term: string, locale: Locale): string {
 /** One slip of the tongue (or of the recognizer) away from a known word: "lavaza" for "lavazza". */
 function nearWord(word: string, known: Set<string>): boolean {
   return word.length >= 4 && [...known].some((v) => Math.abs(v.length - word.length) <= 1 && distance(v, word) <= 1);
+}
+
+/** "500 g" and "500 g five hundred grams": the variant as written and as a recognizer hears it said. */
+function variantWords(variant: string, locale: Locale): string {
+  const said = inWords(variant, locale);
+  return said === variant ? variant : `${variant} ${said}`;
 }
 
 function lastWord(phrase: string, locale: Locale): string {

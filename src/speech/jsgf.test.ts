@@ -2,9 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadGrammar } from "../nlu/load-intents.js";
 import {
-  acceptsWords, buildJsgf, catalogPhrasesOf, composePronunciation, DEFAULT_DICT, dictionaryFrom, dictionaryText,
+  acceptsWords, buildJsgf, composePronunciation, DEFAULT_DICT, dictionaryFrom, dictionaryText,
   espeakPronunciations, inlinedSize, loadDictionary, missingWords,
 } from "./jsgf.js";
+import { catalogPhrasesOf } from "./catalog-phrases.js";
 import { automatonSize, compileAutomaton, compileFsg } from "./jsgf-fsg.js";
 import { sampleSentences, trigramArpa } from "./jsgf-lm.js";
 import type { RecognitionDomain } from "./types.js";

@@ -504,25 +504,6 @@ export function acceptsWords(rules: Map<string, JsgfExp>, start: string, words: 
   return ends(rules.get(start)!, 0).includes(words.length);
 }
 
-/** Product phrases for the `{product}` slot from catalog data: names, brands, category words and terms. */
-export function catalogPhrasesOf(
-  catalog: { categories: { name: Record<string, string>; plural: Record<string, string> }[]; products: { name: string; brand: string; terms: Record<string, string[]>; i18n?: Record<string, { name?: string }> }[] },
-  locale: string,
-): string[] {
-  const phrases = new Set<string>();
-  const add = (p: string | undefined) => {
-    const words = p ? tokenize(p, locale) : [];
-    if (words.length) phrases.add(words.join(" "));
-  };
-  for (const c of catalog.categories) { add(c.name[locale]); add(c.plural[locale]); }
-  for (const p of catalog.products) {
-    add(p.i18n?.[locale]?.name ?? p.name);
-    add(p.brand);
-    (p.terms[locale] ?? []).forEach(add);
-  }
-  return [...phrases].sort();
-}
-
 /** How many words the rule becomes once every rule reference is inlined (what sphinxbase's JSGF compiler builds). */
 export function inlinedSize(rules: Map<string, JsgfExp>, start = "command"): number {
   const memo = new Map<string, number>();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGrammar } from "../nlu/load-intents.js";
 import { domainFor } from "./engines.js";
-import { catalogPhrasesOf } from "./jsgf.js";
+import { catalogPhrasesOf } from "./catalog-phrases.js";
 import { createPocketsphinxRecognizer, type PocketsphinxRecognizer } from "./pocketsphinx.js";
 import { loadPocketsphinx } from "./pocketsphinx-native.js";
 import { pocketsphinxTestSkip, recognize, recognizerContract, renderSpeech } from "./recognizer-contract.js";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeWav } from "../audio/wav.js";
 import { loadGrammar } from "../nlu/load-intents.js";
 import { grammarPhrases, grammarWords } from "../nlu/vocabulary.js";
-import { catalogPhrasesOf } from "./jsgf.js";
+import { catalogPhrasesOf } from "./catalog-phrases.js";
 import { domainFor } from "./engines.js";
 import { fakeModel } from "./models-testing.js";
 import { localeModelEnv, resolveVoskModel, VOSK_MODEL_ENV } from "./models.js";

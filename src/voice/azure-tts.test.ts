@@ -63,6 +63,8 @@ describe("Azure synthesizer (real SDK, local stand-in)", () => {
     expect(standin.connections).toHaveLength(1);
     expect(standin.connections[0].ssml.map((s) => /voice name="([^"]+)"/.exec(s)?.[1])).toEqual(["de-DE-KatjaNeural", "de-DE-KatjaNeural"]);
     expect(standin.connections[0].ssml[0]).toContain('xml:lang="de-DE"');
+    await tts.synthesize("Lavazza Crema (1 kg)", "de");
+    expect(standin.connections[0].ssml[2]).toContain("Lavazza Crema (ein Kilo)");
     expect(make({ voices: { "en-US": "en-US-GuyNeural" } }).voice("en")).toBe("en-US-GuyNeural");
   });
 

@@ -7,6 +7,7 @@
 import * as sdk from "microsoft-cognitiveservices-speech-sdk";
 import type { Pcm } from "../audio/types.js";
 import type { Synthesizer } from "./synthesizer.js";
+import { spokenMeasures } from "./speech-format.js";
 import { AzureSpeechError, azureLanguage, azureSpeechSettings, cancellationError, deadline, sdkCall, speechConfigFor, type AzureSpeechSettings } from "../speech/azure-service.js";
 
 export { AzureSpeechError } from "../speech/azure-service.js";
@@ -61,7 +62,7 @@ export class AzureSynthesizer implements Synthesizer {
     const language = azureLanguage(locale);
     return (
       `<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="${language}">` +
-      `<voice name="${escapeXml(this.voice(locale))}">${escapeXml(text)}</voice></speak>`
+      `<voice name="${escapeXml(this.voice(locale))}">${escapeXml(spokenMeasures(text, locale))}</voice></speak>`
     );
   }
 

@@ -63,6 +63,12 @@ describe.skipIf(!status.available)("EspeakSynthesizer (espeak-ng installed)", ()
     expect(same(a, high)).toBe(false);
   });
 
+  it("says sizes as words, not letters: \"500 g\" as \"five hundred grams\"", async () => {
+    const written = await synth.synthesize("Lavazza Crema (500 g)", "en");
+    expect(same(written, await synth.synthesizeWith("Lavazza Crema (five hundred grams)", { voice: "en-us" }))).toBe(true);
+    expect(same(written, await synth.synthesizeWith("Lavazza Crema (500 g)", { voice: "en-us" }))).toBe(false);
+  });
+
   it("uses a voice per locale, overridable, with variants", async () => {
     expect(espeakVoiceFor("en")).toBe("en-us");
     expect(espeakVoiceFor("de-DE")).toBe("de");

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { AudioError, SAMPLE_RATE, type Pcm } from "../audio/types.js";
 import type { Synthesizer } from "./synthesizer.js";
 import { decodeWav } from "../audio/wav.js";
+import { spokenMeasures } from "./speech-format.js";
 
 /**
  * Offline speech with the espeak-ng command line (Debian `espeak-ng`): `espeak-ng -v VOICE -s SPEED
@@ -133,7 +134,7 @@ export class EspeakSynthesizer implements Synthesizer {
   }
 
   synthesize(text: string, locale: string): Promise<Pcm> {
-    return this.synthesizeWith(text, {
+    return this.synthesizeWith(spokenMeasures(text, locale), {
       voice: espeakVoiceFor(locale, this.voices),
       speed: this.opts.speed,
       pitch: this.opts.pitch,

@@ -18,6 +18,65 @@ export function spokenReference(n: number, locale: Locale): string {
   return n < 100 ? spokenNumber(n, locale) : [...String(n)].map((d) => spokenNumber(Number(d), locale)).join(" ");
 }
 
+/** Units as catalogs write them, and as they are said: [one, several]. */
+const UNIT_WORDS: Record<Locale, Record<string, [string, string]>> = {
+  en: {
+    mg: ["milligram", "milligrams"], g: ["gram", "grams"], kg: ["kilo", "kilos"],
+    ml: ["millilitre", "millilitres"], cl: ["centilitre", "centilitres"], l: ["litre", "litres"],
+    mm: ["millimetre", "millimetres"], cm: ["centimetre", "centimetres"], m: ["metre", "metres"],
+  },
+  de: {
+    mg: ["Milligramm", "Milligramm"], g: ["Gramm", "Gramm"], kg: ["Kilo", "Kilo"],
+    ml: ["Milliliter", "Milliliter"], cl: ["Zentiliter", "Zentiliter"], l: ["Liter", "Liter"],
+    mm: ["Millimeter", "Millimeter"], cm: ["Zentimeter", "Zentimeter"], m: ["Meter", "Meter"],
+  },
+};
+const MEASURE = /(\d+(?:[.,]\d+)?)\s?(mg|kg|g|ml|cl|l|mm|cm|m)\b/gi;
+
+/**
+ * "Lavazza Crema (500 g)" -> "Lavazza Crema (five hundred grams)": a voice reads the abbreviation
+ * as letters ("five hundred gee"), and a shopper who hears it that way cannot say it back.
+ */
+export function spokenMeasures(text: string, locale: string): string {
+  const language = languageOf(locale);
+  if (!language) return text;
+  const units = UNIT_WORDS[language];
+  return text
+    .replace(MEASURE, (_, amount: string, unit: string) => {
+      const n = Number(amount.replace(",", "."));
+      const [one, several] = units[unit.toLowerCase()];
+      if (n === 1) return `${language === "de" ? "ein" : "one"} ${one}`; // "ein Kilo", not "eins Kilo"
+      return `${spokenNumber(n, language)} ${several}`;
+    })
+    // After a number already in words ("two kg of bananas"): the longer abbreviations cannot be anything else.
+    .replace(UNIT_ABBREVIATION, (_, before: string, unit: string) => {
+      const [one, several] = units[unit.toLowerCase()];
+      return `${before}${ONE.test(before) ? one : several}`;
+    });
+}
+const UNIT_ABBREVIATION = /(\S+\s)(kg|mg|ml|cl)\b/gi;
+const ONE = /^(one|a|an|ein|eine|einen)\s$/i;
+
+/** "grams", "kilos", "Liter": a unit said out, which ends a size ("five hundred grams") and is no plural of a product. */
+export function isUnitWord(word: string, locale: string): boolean {
+  const language = languageOf(locale);
+  const lower = word.toLowerCase();
+  return !!language && Object.values(UNIT_WORDS[language]).some((forms) => forms.some((f) => f.toLowerCase() === lower));
+}
+
+/** A catalog text in words only, as a recognizer hears it: "500 pieces" -> "five hundred pieces". */
+export function inWords(text: string, locale: string): string {
+  const language = languageOf(locale);
+  const measures = spokenMeasures(text, locale);
+  return language ? measures.replace(/\d+/g, (d) => spokenNumber(Number(d), language)) : measures;
+}
+
+/** "en-US" -> "en"; undefined for a language without number words here. */
+function languageOf(locale: string): Locale | undefined {
+  const language = locale.slice(0, 2).toLowerCase();
+  return language in cardinal ? (language as Locale) : undefined;
+}
+
 /** 998 -> "nine euros ninety-eight" / "neun Euro achtundneunzig"; 50 -> "fifty cents". */
 export function spokenMoney(cents: number, locale: Locale): string {
   const euros = Math.floor(cents / 100);

@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { catalogPhrasesOf, type CatalogData } from "./catalog-phrases.js";
+
+const seed = JSON.parse(readFileSync("src/shop/seed/catalog.json", "utf8")) as CatalogData;
+
+const product = (over: Partial<CatalogData["products"][number]>): CatalogData["products"][number] => ({ name: "X", brand: "B", terms: {}, ...over });
+
+describe("catalogPhrasesOf: what a shopper may call a product, for the recognizer", () => {
+  it("has names, brands, category words and terms", () => {
+    const phrases = catalogPhrasesOf(seed, "en");
+    expect(phrases).toEqual(expect.arrayContaining(["lavazza crema", "lavazza", "coffee", "teddy bear"]));
+  });
+
+  it("says a variant with the name, as the replies say it", () => {
+    const phrases = catalogPhrasesOf({ categories: [], products: [product({ name: "Lavazza Crema", brand: "Lavazza", variant: { size: "500 g" } })] }, "en");
+    expect(phrases).toContain("lavazza crema five hundred grams");
+    const german = catalogPhrasesOf({ categories: [], products: [product({ name: "Puzzle", variant: { size: "1000 pieces" }, i18n: { de: { variant: { size: "1000 Teile" } } } })] }, "de");
+    expect(german).toContain("puzzle eintausend teile");
+  });
+
+  it("puts brand and term together, once", () => {
+    const lego = product({ name: "LEGO City Police Station", brand: "LEGO", terms: { en: ["police station", "lego set"] } });
+    const phrases = catalogPhrasesOf({ categories: [], products: [lego] }, "en");
+    expect(phrases).toContain("lego police station");
+    expect(phrases).not.toContain("lego lego set");
+  });
+
+  it("adds English plurals of things counted by the piece, and no inflection by rule in German", () => {
+    const bear = product({ name: "Steiff Teddy", brand: "Steiff", terms: { en: ["teddy bear", "unicorn"], de: ["Teddybär"] } });
+    expect(catalogPhrasesOf({ categories: [], products: [bear] }, "en")).toEqual(expect.arrayContaining(["teddy bears", "unicorns"]));
+    const food = product({ name: "Cesar Classic", brand: "Cesar", unit: { en: ["tray", "trays"] }, terms: { en: ["dog food"] } });
+    expect(catalogPhrasesOf({ categories: [], products: [food] }, "en")).not.toContain("dog foods");
+    const german = catalogPhrasesOf({ categories: [], products: [bear] }, "de");
+    expect(german).toContain("teddybär");
+    expect(german.some((p) => p.startsWith("teddybär") && p !== "teddybär")).toBe(false);
+  });
+});

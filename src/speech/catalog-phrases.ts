@@ -1,0 +1,51 @@
+import pluralize from "pluralize";
+import { tokenize } from "../nlu/text.js";
+import { inWords } from "../voice/speech-format.js";
+
+/** The catalog data the phrases come from: a shop's categories and products. */
+export interface CatalogData {
+  categories: { name: Record<string, string>; plural: Record<string, string> }[];
+  products: {
+    name: string;
+    brand: string;
+    variant?: Record<string, string>;
+    unit?: Record<string, [string, string]>;
+    terms: Record<string, string[]>;
+    i18n?: Record<string, { name?: string; variant?: Record<string, string> }>;
+  }[];
+}
+
+/**
+ * What a shopper may call a product, for the recognizer's `{product}` slot. The typed path finds
+ * products by search and needs none of this, but a recognizer hears only the words it is given:
+ * - names, brands, category words and terms;
+ * - a name with its variant said out, as the replies say it: "lavazza crema five hundred grams";
+ * - brand and term together, the way people name things: "ariel pods", "lego police station";
+ * - English terms of things counted by the piece in the plural too ("add two teddy bears",
+ *   "search for unicorns").
+ *   German terms list their plurals themselves: no inflection library covers German well enough.
+ */
+export function catalogPhrasesOf(catalog: CatalogData, locale: string): string[] {
+  const phrases = new Set<string>();
+  const add = (p: string | undefined) => {
+    const words = p ? tokenize(inWords(p, locale), locale) : [];
+    if (words.length) phrases.add(words.join(" "));
+  };
+  // Plurals only of things counted by the piece ("two teddy bears", not "dog foods"); and no singulars:
+  // made by rule they go wrong more often ("cookies" -> "cooky"), and terms list the singular anyway.
+  const inflected = (term: string, countable: boolean) => (locale === "en" && countable ? [term, pluralize.plural(term)] : [term]);
+  for (const c of catalog.categories) { add(c.name[locale]); add(c.plural[locale]); }
+  for (const p of catalog.products) {
+    const name = p.i18n?.[locale]?.name ?? p.name;
+    add(name);
+    add(p.brand);
+    for (const value of Object.values(p.i18n?.[locale]?.variant ?? p.variant ?? {})) add(`${name} ${value}`);
+    const brand = tokenize(p.brand, locale).join(" ");
+    const countable = (p.unit?.en?.[0] ?? "piece") === "piece";
+    for (const term of p.terms[locale] ?? []) {
+      inflected(term, countable).forEach(add);
+      if (!tokenize(term, locale).join(" ").startsWith(brand)) add(`${p.brand} ${term}`);
+    }
+  }
+  return [...phrases].sort();
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { inWords, isUnitWord, spokenMeasures } from "./speech-format.js";
+
+describe("spokenMeasures: sizes said out, so a voice does not spell the unit", () => {
+  it("says amounts with units in English and German, one vs several", () => {
+    expect(spokenMeasures("Lavazza Crema (500 g), eight euros", "en")).toBe("Lavazza Crema (five hundred grams), eight euros");
+    expect(spokenMeasures("Lavazza Crema (1 kg)", "en-GB")).toBe("Lavazza Crema (one kilo)");
+    expect(spokenMeasures("1,5 l Milch, 1 kg Äpfel", "de")).toBe("eins komma fünf Liter Milch, ein Kilo Äpfel");
+  });
+
+  it("says a unit after a number already in words (a count of kilos)", () => {
+    expect(spokenMeasures("two kg of Chiquita Bananas", "en")).toBe("two kilos of Chiquita Bananas");
+    expect(spokenMeasures("one kg of bananas", "en")).toBe("one kilo of bananas");
+    expect(spokenMeasures("zwei kg Bananen", "de")).toBe("zwei Kilo Bananen");
+  });
+
+  it("leaves words that only look like units alone, and languages it has no words for", () => {
+    expect(spokenMeasures("ten mugs, an E27 bulb, I'm here", "en")).toBe("ten mugs, an E27 bulb, I'm here");
+    expect(spokenMeasures("500 g", "fr")).toBe("500 g");
+  });
+});
+
+describe("inWords: a catalog text as a recognizer hears it", () => {
+  it("turns sizes and other numbers into words", () => {
+    expect(inWords("500 pieces", "en")).toBe("five hundred pieces");
+    expect(inWords("Ariel Pods Universal 18 loads", "en")).toBe("Ariel Pods Universal eighteen loads");
+    expect(inWords("500 Teile", "de")).toBe("fünfhundert Teile");
+  });
+});
+
+describe("isUnitWord", () => {
+  it("knows units said out, in either number, and nothing else", () => {
+    expect(["grams", "kilo", "litres"].every((w) => isUnitWord(w, "en"))).toBe(true);
+    expect(isUnitWord("Gramm", "de")).toBe(true);
+    expect(["bananas", "packs", "g"].some((w) => isUnitWord(w, "en"))).toBe(false);
+  });
+});
