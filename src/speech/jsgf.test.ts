@@ -104,6 +104,13 @@ describe("JSGF from the intent grammar", () => {
     expect(g.words).not.toContain("twentyone"); // composed = same phones as "twenty one"
     expect(g.accepts("add twenty one bananas")).toBe(true);
   });
+
+  it.skipIf(!hasEspeak)("keeps one even where espeak-ng reads the word written together differently", () => {
+    const g = buildJsgf(domain);
+    expect(g.words).not.toContain("thirtyfive");
+    expect(g.words).not.toContain("twentyone");
+    expect(g.accepts("what would you recommend for a thirty five year old")).toBe(true);
+  });
 });
 
 describe.skipIf(!hasDict)("pronunciations for words the dictionary lacks", () => {

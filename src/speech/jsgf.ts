@@ -268,8 +268,13 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
     return false;
   };
 
-  /** Alternatives that sound the same ("twenty one" / "twentyone", "ok" / "okay") are kept once: the first spelling. */
-  const phonesOf = (w: string) => dict.phones(w) ?? added.get(w) ?? w;
+  /**
+   * Alternatives that sound the same ("twenty one" / "twentyone", "ok" / "okay") are kept once: the
+   * first spelling. A word written together is compared as its parts even where espeak-ng read it a
+   * little differently ("thirtyfive": T for the dictionary's flapped D), else the extra path costs
+   * search and lets "for a five" come out as "to thirtyfive".
+   */
+  const phonesOf = (w: string) => dict.phones(w) ?? composePronunciation(w, dict) ?? added.get(w) ?? w;
   const sayKey = (e: JsgfExp): string =>
     e.kind === "word" ? phonesOf(e.word)
       : e.kind === "seq" && e.items.every((i) => i.kind === "word") ? e.items.map((i) => phonesOf((i as { word: string }).word)).join(" ")
