@@ -3,6 +3,7 @@
  * pipeline's alone). Per engine that starts here:
  * - per SNR, on the espeak-ng fixtures decoded one by one with no dialogue context: command
  *   acceptance (intent and every slot right; values compared as said: "500 g" is "five hundred grams"), WER, real-time factor (CPU seconds per second of audio);
+ *   at 10 and 5 dB also with the noise suppressor (--denoise);
  * - every English conversation test replayed from audio in context (en-us voice, clean and 10 dB):
  *   turns and whole conversations that reach the typed test's outcomes;
  * - 20 turns replayed at the pace of speech: latency from the end of speech (the VAD's decision)
@@ -14,7 +15,7 @@
 import { inWords } from "../src/voice/speech-format.js";
 import { join } from "node:path";
 import { wavFileSource } from "../src/audio/sources.js";
-import { replaySource } from "../src/cli/voice-commands.js";
+import { filtered, replaySource } from "../src/cli/voice-commands.js";
 import { conversationFiles, readConversation, turnMismatch } from "../src/fixtures/conversations.js";
 import { ensureFixtures, readManifest, recordingOf, type FixtureEntry, type RenderedFixture } from "../src/fixtures/fixtures.js";
 import { chooseHypothesis } from "../src/nlu/choose-hypothesis.js";
@@ -47,12 +48,12 @@ function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<st
   return expected.length === got.length && expected.every(([k, v]) => inWords(String(parse.slots[k]), "en") === inWords(String(v), "en"));
 }
 
-async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string) {
+async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string, denoise = false) {
   const paths = await ensureFixtures(entries, { fixturesDir });
   let ok = 0, errors = 0, words = 0, audioSeconds = 0;
   const cpu0 = process.cpuUsage();
   for (const [i, entry] of entries.entries()) {
-    const turns = new StreamingTurns(wavFileSource(paths[i]), recognizer);
+    const turns = new StreamingTurns(filtered(wavFileSource(paths[i]), { denoise }), recognizer);
     const t = await turns.next();
     await turns.close();
     const heard = t.type === "utterance" || t.type === "too-long" ? t : null;
@@ -175,9 +176,10 @@ async function main() {
       report(`${engine} en: start-up (grammar and searches)`, `${(performance.now() - t0).toFixed(0)} ms`);
       try {
         const liveOnly = process.env.TALKCART_BENCH_VOICE === "live";
-        for (const snr of liveOnly ? [] : [null, 20, 10, 5]) {
+        // With --denoise (RNNoise) beside the same files as they are: it is opt-in, see src/audio/denoiser.ts.
+        for (const [snr, denoise] of liveOnly ? [] : ([[null, false], [20, false], [10, false], [10, true], [5, false], [5, true]] as const)) {
           const entries = manifest.files.filter((f) => f.locale === "en" && f.snr === snr).filter((_, i) => i % every === 0);
-          await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}`);
+          await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}${denoise ? " --denoise" : ""}`, denoise);
         }
         for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
         await livePacedLatency(recognizer, template, matcher, 20, `${engine} en live pace`);

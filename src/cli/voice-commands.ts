@@ -11,6 +11,7 @@ import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
 import { catalogPhrasesOf } from "../speech/catalog-phrases.js";
 import { createRecognizer, domainFor, ENGINES, firstAvailableRecognizer, type EngineName } from "../speech/engines.js";
 import { RecognizerUnavailable, type Hypothesis, type Recognizer } from "../speech/types.js";
+import { denoised } from "../audio/denoiser.js";
 import { StreamingTurns } from "../pipeline/streaming-turns.js";
 import { createWakeWordSpotter, type WakeWordSpotter } from "../speech/wake-word.js";
 import { EspeakSynthesizer } from "../voice/espeak.js";
@@ -100,6 +101,11 @@ export async function replaySource(source: AudioSource, recognizer: Recognizer, 
   return out;
 }
 
+/** The source as the person chose to be heard: through the noise suppressor or as it is. */
+export function filtered(source: AudioSource, o: { denoise?: boolean }): AudioSource {
+  return o.denoise ? denoised(source) : source;
+}
+
 const silence = (ms: number) => new Int16Array((16 * ms) | 0);
 function padded(pcm: Pcm): Pcm {
   const lead = silence(300);
@@ -110,7 +116,7 @@ function padded(pcm: Pcm): Pcm {
 }
 
 /** A conversation test (tests/conversations/*.yaml) spoken with espeak-ng and replayed turn by turn. */
-export async function replayConversation(file: string, recognizer: Recognizer, session: Session, locale: Locale): Promise<ReplayTurn[]> {
+export async function replayConversation(file: string, recognizer: Recognizer, session: Session, locale: Locale, filter = (source: AudioSource) => source): Promise<ReplayTurn[]> {
   const conv = readConversation(resolve(file));
   const voice = new EspeakSynthesizer();
   const results: ReplayTurn[] = [];
@@ -121,7 +127,7 @@ export async function replayConversation(file: string, recognizer: Recognizer, s
       continue;
     }
     const pcm = padded(await voice.synthesize(turn.you, locale));
-    const [heard] = await replaySource(arraySource(pcm, { description: `"${turn.you}"` }), recognizer, session);
+    const [heard] = await replaySource(filter(arraySource(pcm, { description: `"${turn.you}"` })), recognizer, session);
     if (!heard) throw new AudioError(`nothing was heard in the spoken turn "${turn.you}"`);
     results.push({ ...heard, expected: turn.reply, ok: new RegExp(turn.reply, "i").test(heard.reply) });
     if (session.ended) break;
@@ -139,7 +145,9 @@ export function registerVoiceCommands(program: Command, helpers: {
   chat: (cmd: Command, why?: string) => Promise<void>;
 }) {
   const { config, out } = helpers;
-  const sttOption = (c: Command) => c.option("--stt <engine>", `speech engine: ${ENGINES.join(", ")} (default: TALKCART_STT, else the first available)`);
+  const sttOption = (c: Command) => c
+    .option("--stt <engine>", `speech engine: ${ENGINES.join(", ")} (default: TALKCART_STT, else the first available)`)
+    .option("--denoise", "suppress background noise (RNNoise) before listening: better in a noisy room, but more unclear speech taken for a request");
 
   /** Can this machine listen? A capture device that works, checked in a few milliseconds. */
   async function voiceReadiness(cfg: Config, device?: string): Promise<{ ok: true } | { ok: false; why: string }> {
@@ -149,7 +157,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     return { ok: true };
   }
 
-  async function listen(cmd: Command, o: { stt?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean }) {
+  async function listen(cmd: Command, o: { stt?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean }) {
     const cfg = config(cmd);
     const ready = await voiceReadiness(cfg, o.device);
     if (!ready.ok) return helpers.chat(cmd, ready.why);
@@ -185,7 +193,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     process.once("SIGINT", () => stop.abort());
     try {
       await runVoiceLoop({
-        source: microphoneSource({ device: o.device }), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
+        source: filtered(microphoneSource({ device: o.device }), o), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
         synthesizer: o.speak === false ? undefined : new EspeakSynthesizer(),
         play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
         hooks: {
@@ -213,13 +221,13 @@ export function registerVoiceCommands(program: Command, helpers: {
     .action(async (o, cmd: Command) => listen(cmd, o));
 
   sttOption(program.command("transcribe").argument("<file.wav>").description("n-best transcripts of a recording and how they parse (no dialogue)"))
-    .action(async (file: string, o: { stt?: string }, cmd: Command) => {
+    .action(async (file: string, o: { stt?: string; denoise?: boolean }, cmd: Command) => {
       const cfg = config(cmd);
       const shop = await openShop(cfg);
       const recognizer = await requireRecognizer(cfg, shop, o.stt, () => shop.close());
       try {
         const matcher = new IntentMatcher(loadIntents(cfg, cfg.locale), shop.index.scorer(cfg.locale));
-        const turns = new StreamingTurns(wavFileSource(file), recognizer);
+        const turns = new StreamingTurns(filtered(wavFileSource(file), o), recognizer);
         const results: { startMs: number; endMs: number; recognizeMs: number; alternatives: (Hypothesis & { parse: { intent: string; slots: Record<string, unknown> } | null })[]; chosen: string | null; intent: string | null; slots: Record<string, unknown> }[] = [];
         for (let heard = await turns.next(); heard.type !== "end"; heard = await turns.next()) {
           if (heard.type === "no-input") continue;
@@ -243,18 +251,18 @@ export function registerVoiceCommands(program: Command, helpers: {
     });
 
   sttOption(program.command("replay").argument("<path>", "a WAV file, a folder of WAV files, or a conversation .yaml").description("run recorded or spoken audio through the whole pipeline, faster than real time"))
-    .action(async (path: string, o: { stt?: string }, cmd: Command) => {
+    .action(async (path: string, o: { stt?: string; denoise?: boolean }, cmd: Command) => {
       const cfg = config(cmd);
       const assistant: Assistant = await openAssistant(cfg);
       const recognizer = await requireRecognizer(cfg, assistant.shop, o.stt, () => assistant.close());
       const session = assistant.session();
       let turns: ReplayTurn[] = [];
       try {
-        if (/\.ya?ml$/i.test(path)) turns = await replayConversation(path, recognizer, session, cfg.locale);
+        if (/\.ya?ml$/i.test(path)) turns = await replayConversation(path, recognizer, session, cfg.locale, (source) => filtered(source, o));
         else {
           const files = statSync(path).isDirectory() ? wavFilesIn(path) : [path];
           if (files.length === 0) throw new AudioError(`${path}: no .wav files in this folder`);
-          for (const f of files) turns.push(...(await replaySource(wavFileSource(f), recognizer, session)));
+          for (const f of files) turns.push(...(await replaySource(filtered(wavFileSource(f), o), recognizer, session)));
         }
       } finally {
         session.stop();
