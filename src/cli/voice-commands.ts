@@ -170,7 +170,7 @@ export function registerVoiceCommands(program: Command, helpers: {
       if (e instanceof RecognizerUnavailable) return helpers.chat(cmd, e.message);
       throw e;
     }
-    const session = assistant.session();
+    let session = assistant.session();
     const ui = process.stderr;
     const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
     let spotter: WakeWordSpotter | null = null;
@@ -194,6 +194,12 @@ export function registerVoiceCommands(program: Command, helpers: {
     try {
       await runVoiceLoop({
         source: filtered(microphoneSource({ device: o.device }), o), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
+        // "bye" ends the conversation, not the program: the next wake word or Enter starts a new one.
+        nextSession: () => {
+          session.stop();
+          ui.write(`\n(conversation ended; ${spotter ? `say "${spotter.word}"` : "press Enter"} to start again, Ctrl-C quits)`);
+          return (session = assistant.session());
+        },
         synthesizer: o.speak === false ? undefined : new EspeakSynthesizer(),
         play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
         hooks: {

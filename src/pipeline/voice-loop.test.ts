@@ -88,4 +88,43 @@ describe("voice loop", () => {
     session.stop();
     await shop.close();
   }, 30_000);
+
+  it("after \"bye\" a wake word starts a new conversation: the device keeps listening, the cart is kept", async () => {
+    const shop = await freshDemoShop();
+    const first = sessionFor(shop, "en");
+    const later: ReturnType<typeof sessionFor>[] = [];
+    const click = new Int16Array(160).fill(20_000);
+    const isClick = (chunk: Int16Array) => chunk.some((x) => x === 20_000);
+    const audio = concat(click, silence(300), await espeakPcm("add bananas"), silence(1200), await espeakPcm("three"), silence(1200),
+      await espeakPcm("bye"), silence(1200), await espeakPcm("add tea"), silence(1200), click, silence(300), await espeakPcm("read my cart"), silence(1500));
+    const turns: TurnTrace[] = [];
+    const wakes: number[] = [];
+    await runVoiceLoop({
+      source: pacedSource(audio), session: first, trigger: { kind: "wake", spot: isClick, onWake: () => wakes.push(turns.length) },
+      recognizer: scriptedRecognizer(["add bananas", "three", "bye", "read my cart"]),
+      hooks: { onTurn: (t) => turns.push(t) },
+      nextSession: () => { later.push(sessionFor(shop, "en")); return later.at(-1)!; },
+    });
+    // "add tea" between "bye" and the next wake word was no turn; the new conversation read the kept cart.
+    expect(turns.map((t) => t.intent)).toEqual(["AddToCart", "SetQuantity", "Stop", "ReadCart"]);
+    expect(wakes).toEqual([0, 3]);
+    expect(first.ended).toBe(true);
+    expect(later).toHaveLength(1);
+    expect(turns[3].reply).toMatch(/Chiquita Bananas/);
+    later.forEach((s) => s.stop());
+    await shop.close();
+  }, 30_000);
+
+  it("without nextSession, \"bye\" ends the loop", async () => {
+    const shop = await freshDemoShop();
+    const session = sessionFor(shop, "en");
+    const turns: TurnTrace[] = [];
+    await runVoiceLoop({
+      source: pacedSource(concat(silence(300), await espeakPcm("bye"), silence(1200), await espeakPcm("add tea"), silence(1500))),
+      session, trigger: { kind: "always" }, recognizer: scriptedRecognizer(["bye", "add tea"]),
+      hooks: { onTurn: (t) => turns.push(t) },
+    });
+    expect(turns.map((t) => t.intent)).toEqual(["Stop"]);
+    await shop.close();
+  }, 30_000);
 });

@@ -30,19 +30,33 @@ export interface VoiceLoopOptions {
   signal?: AbortSignal;
   /** Speech during a reply stops it (default true; turn off for a loudspeaker the microphone hears). */
   bargeIn?: boolean;
+  /**
+   * A new conversation after one has ended ("bye"): with a wake word or push-to-talk the loop then
+   * waits for the next trigger instead of ending, as a speaker on a shelf should (Ctrl-C or the
+   * signal stops it). Without it, or with no trigger, the loop ends with the session.
+   */
+  nextSession?: () => Session;
 }
 
 /**
- * The live loop: (trigger) -> listen -> recognize -> dialogue -> speak, until the session ends.
+ * The live loop: (trigger) -> listen -> recognize -> dialogue -> speak, until the session ends
+ * (or, with `nextSession`, until the audio ends or the signal stops it).
  * After a question ("Anything else?", "Which one?") it listens again without the trigger, and
  * speech during a spoken reply stops the reply (barge-in) and becomes the next turn.
  */
 export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
   const turns = new StreamingTurns(opts.source, opts.recognizer, {}, opts.hooks);
+  let session = opts.session;
   let expectingAnswer = false;
   let interrupted: Promise<HeardTurn> | null = null; // a turn that began while the assistant was speaking
   try {
-    while (!opts.session.ended && !opts.signal?.aborted) {
+    while (!opts.signal?.aborted) {
+      if (session.ended) {
+        if (!opts.nextSession || opts.trigger.kind === "always") break;
+        session = opts.nextSession();
+        expectingAnswer = false;
+        interrupted = null;
+      }
       if (!expectingAnswer && !interrupted) {
         if (opts.trigger.kind === "ptt") await opts.trigger.pressed();
         else if (opts.trigger.kind === "wake") {
@@ -51,13 +65,13 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
         }
       }
       opts.hooks?.onListening?.();
-      const heard: HeardTurn = await (interrupted ?? turns.next({ noInputMs: opts.noInputMs ?? 8000, signal: opts.signal, context: opts.session.expecting }));
+      const heard: HeardTurn = await (interrupted ?? turns.next({ noInputMs: opts.noInputMs ?? 8000, signal: opts.signal, context: session.expecting }));
       interrupted = null;
       if (heard.type === "end") break;
-      const trace: TurnTrace = heard.type === "no-input" ? await opts.session.noInput() : await opts.session.hear(heard.alternatives);
+      const trace: TurnTrace = heard.type === "no-input" ? await session.noInput() : await session.hear(heard.alternatives);
       opts.hooks?.onTurn?.(trace);
       expectingAnswer = trace.reply.trim().endsWith("?") || trace.stateAfter !== "ready";
-      if (opts.synthesizer && opts.play) interrupted = (await speak(trace.reply, opts, trace.ended ? null : turns))?.next ?? null;
+      if (opts.synthesizer && opts.play) interrupted = (await speak(trace.reply, session, opts, trace.ended ? null : turns))?.next ?? null;
     }
   } finally {
     await turns.close();
@@ -68,10 +82,10 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
  * Speaks a reply while listening: if the person starts talking, the reply stops at once and what
  * they say becomes the next turn (returned). Without barge-in, listening waits for the reply to end.
  */
-async function speak(text: string, opts: VoiceLoopOptions, turns: StreamingTurns | null): Promise<{ next: Promise<HeardTurn> } | null> {
+async function speak(text: string, session: Session, opts: VoiceLoopOptions, turns: StreamingTurns | null): Promise<{ next: Promise<HeardTurn> } | null> {
   let pcm: Int16Array;
   try {
-    pcm = await opts.synthesizer!.synthesize(text, opts.session.locale);
+    pcm = await opts.synthesizer!.synthesize(text, session.locale);
   } catch (e) {
     opts.hooks?.onSpeakError?.((e as Error).message);
     return null;
@@ -84,7 +98,7 @@ async function speak(text: string, opts: VoiceLoopOptions, turns: StreamingTurns
   }
   const stopListening = new AbortController();
   let bargedIn = false;
-  const listening = turns.next({ noInputMs: Infinity, signal: stopListening.signal, context: opts.session.expecting, onSpeechStart: () => { bargedIn = true; playback.stop(); } });
+  const listening = turns.next({ noInputMs: Infinity, signal: stopListening.signal, context: session.expecting, onSpeechStart: () => { bargedIn = true; playback.stop(); } });
   const outcome = await playback.done;
   if (outcome.status === "failed") opts.hooks?.onSpeakError?.(outcome.error.message);
   if (bargedIn) return { next: listening };
