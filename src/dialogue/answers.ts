@@ -12,6 +12,7 @@ export const ANSWERS: Readonly<Record<string, readonly string[]>> = {
   // "yes, add it" (AddToCart of the offered product) accepts an offer too.
   offeringAlternative: ["Yes", "No", "AddToCart", ...ALWAYS],
   confirmingCheckout: ["Yes", "No", ...ALWAYS],
+  confirmingClear: ["Yes", "No", ...ALWAYS],
   askingPin: ["ProvidePin", "No", ...ALWAYS],
 };
 

@@ -229,6 +229,18 @@ async function recommend(deps: HandlerDeps, req: Request): Promise<Outcome> {
   };
 }
 
+/**
+ * Emptying a cart that has something in it is asked first: it cannot be undone by "undo", and by
+ * voice a short request is easily misheard as "empty it" (measured: "add tea" in one voice).
+ */
+async function clearCart(deps: HandlerDeps, req: Request): Promise<Outcome> {
+  const cart = await deps.shop.cart(deps.shopperId);
+  if (cart.lines.length === 0) return done(say("cart_empty"));
+  if (!req.confirmed) return { reply: say("confirm_clear", { items: cartItems(cart) }), next: "confirmingClear" };
+  await deps.shop.clearCart(deps.shopperId);
+  return done(say("cart_cleared"));
+}
+
 async function checkout(deps: HandlerDeps): Promise<Outcome> {
   const cart = await deps.shop.cart(deps.shopperId);
   if (cart.lines.length === 0) return done(say("cart_empty"));
@@ -300,7 +312,7 @@ export async function handleRequest(deps: HandlerDeps, req: Request, lastProduct
     case "RemoveFromCart": return removeFromCart(deps, req, lastProductId);
     case "SetQuantity": return setQuantity(deps, req, lastProductId);
     case "ReadCart": return readCart(deps);
-    case "ClearCart": await deps.shop.clearCart(deps.shopperId); return done(say("cart_cleared"));
+    case "ClearCart": return clearCart(deps, req);
     case "SearchProduct": return search(deps, req);
     case "ProductPrice": return price(deps, req, lastProductId);
     case "Recommend": return recommend(deps, req);

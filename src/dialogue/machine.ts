@@ -182,7 +182,7 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
               src: "handle",
               input: ({ context }) => ({ request: context.request!, lastProductId: context.lastProductId }),
               // The handler's outcome names the next step; each step is a state of the same name.
-              onDone: (["choosing", "askingQuantity", "offeringAlternative", "confirmingCheckout", "ready"] as const).map((step) => ({
+              onDone: (["choosing", "askingQuantity", "offeringAlternative", "confirmingCheckout", "confirmingClear", "ready"] as const).map((step) => ({
                 guard: ({ event }: { event: { output: Outcome } }) => event.output.next === step,
                 target: step,
                 actions: { type: "applyOutcome" as const, params: ({ event }: { event: { output: Outcome } }) => event.output },
@@ -217,6 +217,14 @@ export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming 
               UTTERANCE: [
                 { guard: "acceptsOffer", target: "working", actions: ["heard", "takePending"] },
                 { guard: "isNo", target: "ready", actions: ["heard", "forgetTopic", say("okay_anything_else")] },
+              ],
+            },
+          },
+          confirmingClear: {
+            on: {
+              UTTERANCE: [
+                { guard: "isYes", target: "working", actions: ["heard", assign({ request: { intent: "ClearCart", slots: {}, confirmed: true } })] },
+                { guard: "isNo", target: "ready", actions: ["heard", "forgetTopic", say("cart_kept")] },
               ],
             },
           },
@@ -342,6 +350,7 @@ export function helpTopic(value: unknown): string {
     case "askingQuantity": return "quantity";
     case "offeringAlternative": return "alternative";
     case "confirmingCheckout": return "confirm";
+    case "confirmingClear": return "confirm_clear";
     case "askingPin": return "pin";
     default: return "ready";
   }

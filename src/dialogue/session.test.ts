@@ -31,6 +31,10 @@ describe("spoken turns", () => {
     expect(session.expecting).toEqual({ expect: undefined, exclusive: false });
     const sure = await session.hear([{ text: "clear my cart", confidence: 0.9 }]);
     expect(sure.intent).toBe("ClearCart");
+    // Emptying a cart is asked first, and the question's answers are what is listened for.
+    expect((await shop.cart("demo")).lines).toHaveLength(1);
+    expect(session.expecting.expect).toEqual(expect.arrayContaining(["Yes", "No"]));
+    await session.hear([{ text: "yes", confidence: 0.9 }]);
     expect((await shop.cart("demo")).lines).toHaveLength(0);
   });
 

@@ -10,6 +10,8 @@ export interface Request {
   productId?: string;
   /** The word spoken just before the product ("a", "the", "einen"): it tells one from an open amount. */
   wordBeforeProduct?: string;
+  /** The shopper said yes to the question this request asked (emptying the cart). */
+  confirmed?: boolean;
 }
 
 /** A list the shopper was asked to pick from, and what the pick is for. */
@@ -20,7 +22,7 @@ export interface Options {
 }
 
 /** The dialogue states a handler can lead to. */
-export type Step = "ready" | "choosing" | "askingQuantity" | "offeringAlternative" | "confirmingCheckout";
+export type Step = "ready" | "choosing" | "askingQuantity" | "offeringAlternative" | "confirmingCheckout" | "confirmingClear";
 
 export interface Outcome {
   reply: Reply;
