@@ -197,7 +197,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         // "bye" ends the conversation, not the program: the next wake word or Enter starts a new one.
         nextSession: () => {
           session.stop();
-          ui.write(`\n(conversation ended; ${spotter ? `say "${spotter.word}"` : "press Enter"} to start again, Ctrl-C quits)`);
+          ui.write("\n(a new conversation)");
           return (session = assistant.session());
         },
         synthesizer: o.speak === false ? undefined : new EspeakSynthesizer(),

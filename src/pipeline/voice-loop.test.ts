@@ -115,6 +115,28 @@ describe("voice loop", () => {
     await shop.close();
   }, 30_000);
 
+  it("a conversation that timed out while it waited for the wake word is replaced when the word comes, not lost", async () => {
+    const shop = await freshDemoShop();
+    const first = sessionFor(shop, "en", { timing: { shopTimeoutMs: 8_000, sessionTimeoutMs: 400 } });
+    const later: ReturnType<typeof sessionFor>[] = [];
+    const click = new Int16Array(160).fill(20_000);
+    const isClick = (chunk: Int16Array) => chunk.some((x) => x === 20_000);
+    const turns: TurnTrace[] = [];
+    await runVoiceLoop({
+      // ~1 s of silence at 4x speed is well past the 400 ms session timeout before the word comes.
+      source: pacedSource(concat(silence(4000), click, silence(300), await espeakPcm("add tea"), silence(1500))),
+      session: first, trigger: { kind: "wake", spot: isClick },
+      recognizer: scriptedRecognizer(["add tea"]),
+      hooks: { onTurn: (t) => turns.push(t) },
+      nextSession: () => { later.push(sessionFor(shop, "en")); return later.at(-1)!; },
+    });
+    expect(first.ended).toBe(true);
+    expect(turns.map((t) => t.intent)).toEqual(["AddToCart"]);
+    expect((await shop.cart("demo")).lines).toHaveLength(1);
+    later.forEach((s) => s.stop());
+    await shop.close();
+  }, 30_000);
+
   it("without nextSession, \"bye\" ends the loop", async () => {
     const shop = await freshDemoShop();
     const session = sessionFor(shop, "en");

@@ -53,7 +53,6 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
     while (!opts.signal?.aborted) {
       if (session.ended) {
         if (!opts.nextSession || opts.trigger.kind === "always") break;
-        session = opts.nextSession();
         expectingAnswer = false;
         interrupted = null;
       }
@@ -64,6 +63,9 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
           opts.trigger.onWake?.();
         }
       }
+      // The new conversation starts when someone speaks to it: a session that ended ("bye") or
+      // timed out while the device waited for the trigger is replaced now, not before the wait.
+      if (session.ended && opts.nextSession) session = opts.nextSession();
       opts.hooks?.onListening?.();
       const heard: HeardTurn = await (interrupted ?? turns.next({ noInputMs: opts.noInputMs ?? 8000, signal: opts.signal, context: session.expecting }));
       interrupted = null;
