@@ -37,3 +37,11 @@ export function answerSets(): string[][] {
  * background saying "set a timer" must not empty a cart.
  */
 export const RISKY: Readonly<Record<string, number>> = { RemoveFromCart: 0.5, ClearCart: 0.5 };
+
+/** Answers that take something away where they are given: "yes" to "shall I empty your cart?". */
+export const RISKY_ANSWERS: Readonly<Record<string, Readonly<Record<string, number>>>> = { confirmingClear: { Yes: 0.5 } };
+
+/** How sure a reading of this intent must be in this dialogue state (undefined: any reading will do). */
+export function sureEnough(intent: string, state: string): number | undefined {
+  return RISKY_ANSWERS[state]?.[intent] ?? RISKY[intent];
+}

@@ -34,6 +34,10 @@ describe("spoken turns", () => {
     // Emptying a cart is asked first, and the question's answers are what is listened for.
     expect((await shop.cart("demo")).lines).toHaveLength(1);
     expect(session.expecting.expect).toEqual(expect.arrayContaining(["Yes", "No"]));
+    // An unsure "yes" to that question takes nothing away either.
+    await session.hear([{ text: "yes", confidence: 0.2 }]);
+    expect((await shop.cart("demo")).lines).toHaveLength(1);
+    expect(session.state).toBe("confirmingClear");
     await session.hear([{ text: "yes", confidence: 0.9 }]);
     expect((await shop.cart("demo")).lines).toHaveLength(0);
   });

@@ -1,4 +1,4 @@
-import { EXCLUSIVE, expectedAnswers, RISKY } from "./answers.js";
+import { EXCLUSIVE, expectedAnswers, sureEnough } from "./answers.js";
 import type { RecognitionContext } from "../speech/types.js";
 import { createActor, waitFor, type Actor, type AnyActorRef } from "xstate";
 import type { IntentMatcher, Parse } from "../nlu/matcher.js";
@@ -104,7 +104,7 @@ export class Session {
     const started = performance.now();
     const chosen = chooseHypothesis(this.opts.matcher, hypotheses);
     if (!chosen) return this.send({ type: "UTTERANCE", parse: null }, "", null, started);
-    const needed = chosen.parse ? RISKY[chosen.parse.intent] : undefined;
+    const needed = chosen.parse ? sureEnough(chosen.parse.intent, this.state) : undefined;
     if (needed !== undefined && chosen.reading.confidence < needed) return this.send({ type: "UTTERANCE", parse: null }, chosen.reading.text, null, started);
     return this.send({ type: "UTTERANCE", parse: chosen.parse }, chosen.reading.text, chosen.parse, started);
   }
