@@ -40,6 +40,12 @@ describe("Denoiser (RNNoise through 48 kHz)", () => {
     expect(Array.from(await run(noisy, 5_000))).toEqual(Array.from(byFrames));
   });
 
+  it("refuses audio after close (its buffers may serve another stream by then)", async () => {
+    const d = await Denoiser.create();
+    d.close();
+    expect(() => d.process(new Int16Array(320))).toThrow(/after close/);
+  });
+
   it("wraps a source: same description and pace, the whole audio through the denoiser", async () => {
     const noisy = await readWav(NOISY);
     const source = denoised(arraySource(noisy, { description: "noisy.wav" }));

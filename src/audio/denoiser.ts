@@ -50,12 +50,15 @@ export class Denoiser {
   }
 
   process(pcm: Pcm): Pcm {
+    // Its buffers are freed on close and may already serve another stream: never write to them then.
+    if (this.closed) throw new Error("Denoiser: process() after close()");
     this.samplesIn += pcm.length;
     return this.emit(this.down.push(this.denoise(this.up.push(Float32Array.from(pcm)))));
   }
 
   /** The rest: pushes silence through every stage, so the output is as long as the input was. */
   flush(): Pcm {
+    if (this.closed) throw new Error("Denoiser: flush() after close()");
     const upTail = this.up.push(new Float32Array(this.up.latency));
     const padding = (this.frame - ((this.pending.length + upTail.length) % this.frame)) % this.frame;
     const denoised = this.denoise(concat(upTail, new Float32Array(padding)));

@@ -29,6 +29,11 @@ describe("catalogPhrasesOf: what a shopper may call a product, for the recognize
   it("adds English plurals of things counted by the piece, and no inflection by rule in German", () => {
     const bear = product({ name: "Steiff Teddy", brand: "Steiff", terms: { en: ["teddy bear", "unicorn"], de: ["Teddybär"] } });
     expect(catalogPhrasesOf({ categories: [], products: [bear] }, "en")).toEqual(expect.arrayContaining(["teddy bears", "unicorns"]));
+    const game = product({ name: "Cluedo", brand: "Hasbro", terms: { en: ["cluedo", "settlers of catan", "board game"] } });
+    const games = catalogPhrasesOf({ categories: [], products: [game] }, "en");
+    expect(games).toContain("board games");
+    expect(games).not.toContain("cluedos");
+    expect(games).not.toContain("settlers of catans");
     const food = product({ name: "Cesar Classic", brand: "Cesar", unit: { en: ["tray", "trays"] }, terms: { en: ["dog food"] } });
     expect(catalogPhrasesOf({ categories: [], products: [food] }, "en")).not.toContain("dog foods");
     const german = catalogPhrasesOf({ categories: [], products: [bear] }, "de");

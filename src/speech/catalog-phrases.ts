@@ -42,8 +42,11 @@ export function catalogPhrasesOf(catalog: CatalogData, locale: string): string[]
     for (const value of Object.values(p.i18n?.[locale]?.variant ?? p.variant ?? {})) add(`${name} ${value}`);
     const brand = tokenize(p.brand, locale).join(" ");
     const countable = (p.unit?.en?.[0] ?? "piece") === "piece";
+    // A term that is the product's or brand's own name has no plural ("two cluedos"), nor has "settlers of catan".
+    const named = new Set([name, p.brand].map((n) => tokenize(n, locale).join(" ")));
     for (const term of p.terms[locale] ?? []) {
-      inflected(term, countable).forEach(add);
+      const words = tokenize(term, locale);
+      inflected(term, countable && !named.has(words.join(" ")) && !words.includes("of")).forEach(add);
       if (!tokenize(term, locale).join(" ").startsWith(brand)) add(`${p.brand} ${term}`);
     }
   }

@@ -16,7 +16,14 @@ describe("spokenMeasures: sizes said out, so a voice does not spell the unit", (
 
   it("leaves words that only look like units alone, and languages it has no words for", () => {
     expect(spokenMeasures("ten mugs, an E27 bulb, I'm here", "en")).toBe("ten mugs, an E27 bulb, I'm here");
+    expect(spokenMeasures("a 5G phone, 2 M&Ms, per kg", "en")).toBe("a 5G phone, 2 M&Ms, per kg");
     expect(spokenMeasures("500 g", "fr")).toBe("500 g");
+  });
+
+  it("reads thousands separators and decimal commas", () => {
+    expect(spokenMeasures("1,000 g", "en")).toBe("one thousand grams");
+    expect(spokenMeasures("1.000 g", "de")).toBe("eintausend Gramm");
+    expect(spokenMeasures("twenty-five kg", "en")).toBe("twenty-five kilos");
   });
 });
 
@@ -25,6 +32,8 @@ describe("inWords: a catalog text as a recognizer hears it", () => {
     expect(inWords("500 pieces", "en")).toBe("five hundred pieces");
     expect(inWords("Ariel Pods Universal 18 loads", "en")).toBe("Ariel Pods Universal eighteen loads");
     expect(inWords("500 Teile", "de")).toBe("fünfhundert Teile");
+    expect(inWords("1.5", "en")).toBe("one point five");
+    expect(inWords("e27 bulb", "en")).toBe("e27 bulb"); // a digit inside a word is part of a name
   });
 });
 

@@ -31,7 +31,16 @@ const UNIT_WORDS: Record<Locale, Record<string, [string, string]>> = {
     mm: ["Millimeter", "Millimeter"], cm: ["Zentimeter", "Zentimeter"], m: ["Meter", "Meter"],
   },
 };
-const MEASURE = /(\d+(?:[.,]\d+)?)\s?(mg|kg|g|ml|cl|l|mm|cm|m)\b/gi;
+/** An amount standing on its own ("500", "1,5", "1,000"; not the 27 of "E27"), then a unit, case as written. */
+const MEASURE = /(?<![\p{L}\d.,])(\d+(?:[.,]\d+)?)\s?(mg|kg|g|ml|cl|l|L|mm|cm|m)(?![\p{L}\d])/gu;
+const AMOUNT = /(?<![\p{L}\d.,])\d+(?:[.,]\d+)?(?![\p{L}\d])/gu;
+/** After a number already in words ("two kg of bananas") the longer abbreviations are units. */
+const UNIT_AFTER_WORD = /([\p{L}-]+)(\s)(kg|mg|ml|cl)(?![\p{L}\d])/gu;
+
+/** "1,5" and "1.5" are one and a half; a separator before exactly three digits groups thousands ("1,000", "1.000"). */
+function amountOf(written: string): number {
+  return Number(/^\d{1,3}([.,]\d{3})+$/.test(written) ? written.replace(/[.,]/g, "") : written.replace(",", "."));
+}
 
 /**
  * "Lavazza Crema (500 g)" -> "Lavazza Crema (five hundred grams)": a voice reads the abbreviation
@@ -41,21 +50,29 @@ export function spokenMeasures(text: string, locale: string): string {
   const language = languageOf(locale);
   if (!language) return text;
   const units = UNIT_WORDS[language];
+  const say = (n: number, unit: string) => {
+    const [one, several] = units[unit.toLowerCase()];
+    return n === 1 ? `${language === "de" ? "ein" : "one"} ${one}` : `${spokenNumber(n, language)} ${several}`; // "ein Kilo", not "eins Kilo"
+  };
   return text
-    .replace(MEASURE, (_, amount: string, unit: string) => {
-      const n = Number(amount.replace(",", "."));
-      const [one, several] = units[unit.toLowerCase()];
-      if (n === 1) return `${language === "de" ? "ein" : "one"} ${one}`; // "ein Kilo", not "eins Kilo"
-      return `${spokenNumber(n, language)} ${several}`;
-    })
-    // After a number already in words ("two kg of bananas"): the longer abbreviations cannot be anything else.
-    .replace(UNIT_ABBREVIATION, (_, before: string, unit: string) => {
-      const [one, several] = units[unit.toLowerCase()];
-      return `${before}${ONE.test(before) ? one : several}`;
+    .replace(MEASURE, (_, amount: string, unit: string) => say(amountOf(amount), unit))
+    .replace(UNIT_AFTER_WORD, (all: string, word: string, space: string, unit: string) => {
+      const n = numberWords(language).get(word.toLowerCase());
+      return n === undefined ? all : `${word}${space}${say(n, unit).split(" ").slice(1).join(" ")}`;
     });
 }
-const UNIT_ABBREVIATION = /(\S+\s)(kg|mg|ml|cl)\b/gi;
-const ONE = /^(one|a|an|ein|eine|einen)\s$/i;
+
+const numberWordsCache = new Map<Locale, Map<string, number>>();
+/** "one" -> 1, "twenty-five" -> 25, "a" -> 1, "zwei" -> 2: the number words up to 100 as the replies write them. */
+function numberWords(language: Locale): Map<string, number> {
+  let words = numberWordsCache.get(language);
+  if (!words) {
+    words = new Map([["a", 1], ["an", 1], ["ein", 1], ["eine", 1], ["einen", 1]]);
+    for (let n = 0; n <= 100; n++) words.set(spokenNumber(n, language).toLowerCase(), n);
+    numberWordsCache.set(language, words);
+  }
+  return words;
+}
 
 /** "grams", "kilos", "Liter": a unit said out, which ends a size ("five hundred grams") and is no plural of a product. */
 export function isUnitWord(word: string, locale: string): boolean {
@@ -68,7 +85,7 @@ export function isUnitWord(word: string, locale: string): boolean {
 export function inWords(text: string, locale: string): string {
   const language = languageOf(locale);
   const measures = spokenMeasures(text, locale);
-  return language ? measures.replace(/\d+/g, (d) => spokenNumber(Number(d), language)) : measures;
+  return language ? measures.replace(AMOUNT, (d) => spokenNumber(amountOf(d), language)) : measures;
 }
 
 /** "en-US" -> "en"; undefined for a language without number words here. */
