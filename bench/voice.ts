@@ -9,7 +9,9 @@
  * - 20 turns replayed at the pace of speech: latency from the end of speech (the VAD's decision)
  *   to the final transcript and to the reply text, p50/p95;
  * - peak RSS: of this benchmark process, and of the assistant alone replaying 100 turns (voice-rss.ts).
- * TALKCART_BENCH_VOICE=full decodes every fixture file (4 voices) instead of every fourth; =live
+ * The fixture sample is a fixed quarter of the lines, chosen by a hash of the text, each in all four
+ * voices: a line added to the conversation tests does not reshuffle it (every fourth file of the
+ * manifest did, by ±6 points). TALKCART_BENCH_VOICE=full decodes every fixture file; =live
  * measures only the latency at the pace of speech.
  */
 import { inWords } from "../src/voice/speech-format.js";
@@ -30,6 +32,7 @@ import { catalogPhrasesOf } from "../src/speech/catalog-phrases.js";
 import { createRecognizer, domainFor, ENGINES } from "../src/speech/engines.js";
 import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -39,6 +42,11 @@ const fixturesDir = join(root, "audio-fixtures");
 const report = (name: string, value: string) => console.log(`${name.padEnd(46)} ${value}`);
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
 const pct = (a: number, n: number) => `${((100 * a) / Math.max(1, n)).toFixed(1)}%`;
+
+/** One line in `every`, by a hash of its text: the same lines in every voice and every run. */
+function inSample(text: string, every: number): boolean {
+  return createHash("sha1").update(text).digest().readUInt32BE(0) % every === 0;
+}
 
 function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<string, unknown> } | null): boolean {
   if (entry.intent === null) return parse === null;
@@ -178,7 +186,7 @@ async function main() {
         const liveOnly = process.env.TALKCART_BENCH_VOICE === "live";
         // With --denoise (RNNoise) beside the same files as they are: it is opt-in, see src/audio/denoiser.ts.
         for (const [snr, denoise] of liveOnly ? [] : ([[null, false], [20, false], [10, false], [10, true], [5, false], [5, true]] as const)) {
-          const entries = manifest.files.filter((f) => f.locale === "en" && f.snr === snr).filter((_, i) => i % every === 0);
+          const entries = manifest.files.filter((f) => f.locale === "en" && f.snr === snr && inSample(f.text, every));
           await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}${denoise ? " --denoise" : ""}`, denoise);
         }
         for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
