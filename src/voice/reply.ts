@@ -48,7 +48,12 @@ export function renderReply(reply: Reply, responses: Responses, locale: Locale, 
       // Short lists for the ear: four lines at most, then how many more.
       const shown = v.lines.slice(0, 4).map((l) => spokenCount(l.quantity, l.product, locale, grammaticalCase));
       const more = v.lines.length - shown.length;
-      if (more > 0) shown.push(pick(responses, "more_items", locale).replace("{n}", spokenNumber(more, locale)));
+      if (more > 0) {
+        // "ein weiterer Artikel" / "einen weiteren Artikel" (accusative, where the language has a key for it).
+        const key = `more_items_${more === 1 ? "one" : "many"}`;
+        const cased = grammaticalCase && responses[`${key}_${grammaticalCase}`] ? `${key}_${grammaticalCase}` : key;
+        shown.push(pick(responses, cased, locale).replace("{n}", spokenNumber(more, locale)));
+      }
       return spokenList(shown, locale, "and");
     }
     if ("products" in v) return spokenList(v.products.map((p) => productName(p, locale)), locale, v.joiner);
