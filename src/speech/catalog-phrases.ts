@@ -47,7 +47,7 @@ export function catalogPhrasesOf(catalog: CatalogData, locale: string): string[]
     for (const term of p.terms[locale] ?? []) {
       const words = tokenize(term, locale);
       inflected(term, countable && !named.has(words.join(" ")) && !words.includes("of")).forEach(add);
-      if (!tokenize(term, locale).join(" ").startsWith(brand)) add(`${p.brand} ${term}`);
+      if (!words.join(" ").startsWith(brand)) add(`${p.brand} ${term}`);
     }
   }
   return [...phrases].sort();

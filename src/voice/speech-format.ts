@@ -31,9 +31,9 @@ const UNIT_WORDS: Record<Locale, Record<string, [string, string]>> = {
     mm: ["Millimeter", "Millimeter"], cm: ["Zentimeter", "Zentimeter"], m: ["Meter", "Meter"],
   },
 };
-/** An amount standing on its own ("500", "1,5", "1,000"; not the 27 of "E27"), then a unit, case as written. */
-const MEASURE = /(?<![\p{L}\d.,])(\d+(?:[.,]\d+)?)\s?(mg|kg|g|ml|cl|l|L|mm|cm|m)(?![\p{L}\d])/gu;
+/** An amount standing on its own ("500", "1,5", "1,000"; not the 27 of "E27"), alone or before a unit (case as written). */
 const AMOUNT = /(?<![\p{L}\d.,])\d+(?:[.,]\d+)?(?![\p{L}\d])/gu;
+const MEASURE = /(?<![\p{L}\d.,])(\d+(?:[.,]\d+)?)\s?(mg|kg|g|ml|cl|l|L|mm|cm|m)(?![\p{L}\d])/gu;
 /** After a number already in words ("two kg of bananas") the longer abbreviations are units. */
 const UNIT_AFTER_WORD = /([\p{L}-]+)(\s)(kg|mg|ml|cl)(?![\p{L}\d])/gu;
 
@@ -49,16 +49,15 @@ function amountOf(written: string): number {
 export function spokenMeasures(text: string, locale: string): string {
   const language = languageOf(locale);
   if (!language) return text;
-  const units = UNIT_WORDS[language];
-  const say = (n: number, unit: string) => {
-    const [one, several] = units[unit.toLowerCase()];
-    return n === 1 ? `${language === "de" ? "ein" : "one"} ${one}` : `${spokenNumber(n, language)} ${several}`; // "ein Kilo", not "eins Kilo"
-  };
+  const unitWord = (n: number, unit: string) => UNIT_WORDS[language][unit.toLowerCase()][n === 1 ? 0 : 1];
   return text
-    .replace(MEASURE, (_, amount: string, unit: string) => say(amountOf(amount), unit))
+    .replace(MEASURE, (_, amount: string, unit: string) => {
+      const n = amountOf(amount);
+      return `${countBeforeNoun(n, language)} ${unitWord(n, unit)}`;
+    })
     .replace(UNIT_AFTER_WORD, (all: string, word: string, space: string, unit: string) => {
       const n = numberWords(language).get(word.toLowerCase());
-      return n === undefined ? all : `${word}${space}${say(n, unit).split(" ").slice(1).join(" ")}`;
+      return n === undefined ? all : `${word}${space}${unitWord(n, unit)}`;
     });
 }
 
@@ -88,6 +87,11 @@ export function inWords(text: string, locale: string): string {
   return language ? measures.replace(AMOUNT, (d) => spokenNumber(amountOf(d), language)) : measures;
 }
 
+/** A count said before its noun: German "ein Kilo", "ein Euro", not "eins". */
+function countBeforeNoun(n: number, language: Locale): string {
+  return n === 1 && language === "de" ? "ein" : spokenNumber(n, language);
+}
+
 /** "en-US" -> "en"; undefined for a language without number words here. */
 function languageOf(locale: string): Locale | undefined {
   const language = locale.slice(0, 2).toLowerCase();
@@ -101,7 +105,7 @@ export function spokenMoney(cents: number, locale: Locale): string {
   const say = cardinal[locale];
   if (locale === "de") {
     if (euros === 0) return `${say(rest)} Cent`;
-    const e = `${euros === 1 ? "ein" : say(euros)} Euro`;
+    const e = `${countBeforeNoun(euros, locale)} Euro`;
     return rest ? `${e} ${say(rest)}` : e;
   }
   if (euros === 0) return `${say(rest)} ${rest === 1 ? "cent" : "cents"}`;
