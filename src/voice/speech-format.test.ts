@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inWords, isUnitWord, spokenMeasures } from "./speech-format.js";
+import { inWords, isUnitWord, spokenMeasures, spokenMoney } from "./speech-format.js";
 
 describe("spokenMeasures: sizes said out, so a voice does not spell the unit", () => {
   it("says amounts with units in English and German, one vs several", () => {
@@ -42,5 +42,13 @@ describe("isUnitWord", () => {
     expect(["grams", "kilo", "litres"].every((w) => isUnitWord(w, "en"))).toBe(true);
     expect(isUnitWord("Gramm", "de")).toBe(true);
     expect(["bananas", "packs", "g"].some((w) => isUnitWord(w, "en"))).toBe(false);
+  });
+});
+
+describe("spokenMoney", () => {
+  it("says one of a coin as a count before its noun: \"ein Cent\", \"ein Euro\"", () => {
+    expect(spokenMoney(1, "de")).toBe("ein Cent");
+    expect(spokenMoney(199, "de")).toBe("ein Euro neunundneunzig");
+    expect(spokenMoney(1, "en")).toBe("one cent");
   });
 });

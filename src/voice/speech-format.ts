@@ -104,7 +104,7 @@ export function spokenMoney(cents: number, locale: Locale): string {
   const rest = cents % 100;
   const say = cardinal[locale];
   if (locale === "de") {
-    if (euros === 0) return `${say(rest)} Cent`;
+    if (euros === 0) return `${countBeforeNoun(rest, locale)} Cent`;
     const e = `${countBeforeNoun(euros, locale)} Euro`;
     return rest ? `${e} ${say(rest)}` : e;
   }
