@@ -44,13 +44,15 @@ export const RECOGNITION_FLAGS: Record<string, string> = {
 export const SMALL_GRAMMAR_FLAGS: Record<string, string> = { "-beam": "1e-80", "-pbeam": "1e-80", "-wbeam": "1e-60" };
 
 /**
- * The phone loop that measures how well any speech fits the audio (see `rejectBelow`). Narrow
- * beams: it only needs a fair score, and at the default ones it ran 2.5x slower than real time.
- * Measured on 40 fixtures: beams 1e-10 separate understood from misheard commands better than
- * 1e-20 and cost 0.18 CPU seconds per second of audio (1e-20: 0.7; -ds 2 separated worse).
+ * The phone loop that measures how well any speech fits the audio (see `rejectBelow`): context-
+ * independent phones. The triphone loop cost 63 MB (an HMM per triphone) and 0.18 CPU seconds per
+ * second of audio; the CI loop costs neither, and on 200 espeak-ng fixtures and the 32 real
+ * out-of-domain recordings it separates them no worse (AUC understood vs real out-of-domain 0.82,
+ * triphones 0.81). Narrow beams: it only needs a fair score.
  */
 export const PHONE_LOOP_FLAGS: Record<string, string> = {
   "-remove_silence": "no",
+  "-allphone_ci": "yes",
   "-beam": "1e-10",
   "-pbeam": "1e-10",
   "-maxhmmpf": "300",
@@ -121,6 +123,8 @@ export interface GrammarInfo {
   /** Size of the JSGF once sphinxbase inlines every rule reference (words). */
   inlinedWords: number;
   fsg?: { states: number; arcs: number; shared: string[] };
+  /** FSG mode: each open question's answer set, the size of its automaton, and whether it got a search of its own (known after `ready()`). */
+  answerSets: { intents: string[]; arcs: number; searched: boolean }[];
   /** Time to build and load everything (ms). */
   loadMs: number;
 }
@@ -133,26 +137,38 @@ const contextKey = (intents: readonly string[]) => [...intents].sort().join(" ")
 /**
  * Fit = (grammar path's acoustic score - free phone loop's) per frame: near 0 when the grammar
  * explains the audio as well as any phone sequence does, very negative for speech the grammar
- * cannot say. On 101 espeak-ng fixtures, understood commands fit between -24.2 and -2.2 (5 of 69
- * below -20), misheard and out-of-domain ones between -27.6 and -10.8 (14 of 32 below -20); 32 real
- * out-of-domain recordings (audio-fixtures/recorded/ha-commands-en) between -29.9 and -9.7, among
- * them "set a timer for 30 seconds" heard as "oh delete these ones" at -23.5. The two overlap, so
- * the fit becomes the best hypothesis' confidence (0.5 at FIT_MIDPOINT) for the dialogue to weigh
- * by what is at stake (src/dialogue/answers.ts), and only clear misfits are dropped here.
+ * cannot say. On 200 espeak-ng fixtures (CI phone loop), understood commands fit between -38.3 and
+ * -12.7 (median -24.3, a tenth below -31.2), misheard and out-of-domain ones between -47.2 and -20.2
+ * (median -31.5); 29 real out-of-domain recordings (audio-fixtures/recorded/ha-commands-en) between
+ * -41.7 and -22.6 (median -30.1). The two overlap, so the fit becomes the best hypothesis'
+ * confidence (0.5 at FIT_MIDPOINT) for the dialogue to weigh by what is at stake
+ * (src/dialogue/answers.ts), and only clear misfits are dropped here.
  */
-export const FIT_MIDPOINT = -20;
+export const FIT_MIDPOINT = -32;
 const FIT_SCALE = 2;
 export const fitConfidence = (fit: number) => 1 / (1 + Math.exp(-(fit - FIT_MIDPOINT) / FIT_SCALE));
-export const REJECT_BELOW = -27;
+export const REJECT_BELOW = -39;
 /**
  * An answer to an open question that fits worse than this is decoded again with the whole grammar,
- * whose reading is taken when it fits at least WHOLE_GRAMMAR_MARGIN better. Measured on espeak-ng
- * commands (two voices) said at four prompts: answers fit -19 to -4, with the whole grammar never
- * clearly better; requests said instead of an answer fit -25 to -12 as answers and 2 to 15 better
- * with the whole grammar, except where it misheard them too ("add tea to my cart" -> "empty my cart").
+ * whose reading is taken when it fits at least WHOLE_GRAMMAR_MARGIN better. Measured with the
+ * triphone loop on espeak-ng commands (two voices) said at four prompts, and carried over to the CI
+ * loop's scale (fit_ci = 1.03 fit_tri - 11.2, correlation 0.95 over 88 turns of the conversation
+ * tests): answers fit -31 to -15, with the whole grammar never clearly better; requests said instead
+ * of an answer fit -37 to -24 as answers and 2 to 15 better with the whole grammar, except where it
+ * misheard them too ("add tea to my cart" -> "empty my cart"). The triphone loop's thresholds
+ * (midpoint -20, rejection -27, recheck -10) carried over the same way.
  */
-const RECHECK_ANSWER_BELOW = -10; // (no phone loop, `rejectBelow: false`: no fit, no recheck)
+const RECHECK_ANSWER_BELOW = -21.5; // (no phone loop, `rejectBelow: false`: no fit, no recheck)
 const WHOLE_GRAMMAR_MARGIN = 2;
+/**
+ * Answer sets whose automaton has more arcs than this share of the whole grammar's get no search
+ * of their own: the pocketsphinx search tree costs memory in proportion to arcs (~1.7 kB each), and
+ * the large sets (a number or a choice, which name products: 3,300-4,100 arcs of 8,500) bought
+ * nothing measurable — on the replayed conversation tests 50 of 81 passed with every answer set
+ * searched and 51 with none, in-question fixtures 45 vs 44 of 49 — for 30 MB. The small ones
+ * (yes/no, the PIN: ~900 arcs) stay: cheap, and at the PIN prompt only a PIN is listened for.
+ */
+const CONTEXT_SEARCH_MAX_SHARE = 0.25;
 /** Lattice paths read for the n-best. */
 const LATTICE_PATHS = 40;
 
@@ -334,7 +350,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     const requested = options.grammarMode ?? "auto";
     const mode: GrammarMode = requested === "auto" ? (inlinedWords <= JSGF_INLINE_LIMIT ? "jsgf" : "fsg") : requested;
     const alternatives = options.alternatives ?? (mode === "fsg" ? "none" : "lattice");
-    this.grammar = { mode, alternatives, words: this.jsgf.words.length, missing: this.jsgf.missing, added: this.jsgf.added, inlinedWords, loadMs: 0 };
+    this.grammar = { mode, alternatives, words: this.jsgf.words.length, missing: this.jsgf.missing, added: this.jsgf.added, inlinedWords, loadMs: 0, answerSets: [] };
 
     const base = { "-hmm": hmm, "-dict": smallDict };
     const modeFlags = mode === "lm" ? ALTERNATIVES_FLAGS : mode === "jsgf" ? { ...RECOGNITION_FLAGS, ...SMALL_GRAMMAR_FLAGS } : RECOGNITION_FLAGS;
@@ -365,7 +381,7 @@ export class PocketsphinxRecognizer implements Recognizer {
   /**
    * Loads one more FSG search per answer set, in the background on the decoder's queue: the
    * grammar of just those intents. Until one is ready, utterances in that context use the whole
-   * grammar (nothing waits for it).
+   * grammar (nothing waits for it). Only small answer sets get one (see CONTEXT_SEARCH_MAX_SHARE).
    */
   private prepareContexts(contexts: readonly (readonly string[])[], options: PocketsphinxOptions) {
     const main = this.main!;
@@ -380,6 +396,9 @@ export class PocketsphinxRecognizer implements Recognizer {
         const structure = { ...this.jsgf.structure, intents: this.jsgf.structure.intents.filter((i) => wanted.has(i)) };
         if (structure.intents.length === 0) return;
         const fsg = compileFsg({ rules: this.jsgf.rules, structure }, options.fsg);
+        const set = { intents: [...intents], arcs: fsg.arcs, searched: false };
+        this.grammar.answerSets.push(set);
+        if (fsg.arcs > CONTEXT_SEARCH_MAX_SHARE * (this.grammar.fsg?.arcs ?? 0)) return;
         const lw = Number(options.flags?.["-lw"] ?? 6.5);
         const file = writeScratch(`grammar-${process.pid}-${Date.now()}-${name}.fsg`, fsg.text);
         const model = await call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), lw);
@@ -389,6 +408,7 @@ export class PocketsphinxRecognizer implements Recognizer {
         // ps_set_fsg makes the new search current: switch back before anything else runs.
         this.lib.ps_set_search(main.decoder.ps, main.search);
         if (ok) this.contextSearches.set(key, { search: name, complete: acceptorAmong(this.jsgf, structure.intents) });
+        set.searched = ok;
       }).catch(() => undefined); // a context that fails to load leaves the plain grammar in use
     }
   }
