@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { keepLargeBlocksMapped } from "./malloc-tuning.js";
 import { RecognizerUnavailable } from "./types.js";
 
 /**
@@ -109,6 +110,7 @@ export function loadPocketsphinx(engine = "pocketsphinx", library = process.env.
     err_set_logfile: f(sb, "int err_set_logfile(const char *path)"),
   };
   loaded.set(library, api);
+  keepLargeBlocksMapped();
   return api;
 }
 
