@@ -151,12 +151,27 @@ export function logSince(offset: number): string {
   return [...new Set(errors)].slice(-4).join("; ");
 }
 
-/** A scratch file for an FSG (sphinxbase reads FSGs from files only). */
-export function writeScratch(name: string, text: string): string {
+/**
+ * A scratch file for what sphinxbase reads from files only (dictionaries, FSGs, language models):
+ * written, handed to `use`, and removed once `use` returns or its promise settles. The decoder keeps
+ * what it read, and a process that never reaches its exit handler (a signal, a killed test worker)
+ * leaves no grammar behind in /tmp.
+ */
+export function withScratchFile<T>(name: string, text: string, use: (path: string) => T): T {
   logFile();
   const path = join(logDir!, name);
   writeFileSync(path, text);
-  return path;
+  const remove = () => rmSync(path, { force: true });
+  let result: T;
+  try {
+    result = use(path);
+  } catch (e) {
+    remove();
+    throw e;
+  }
+  if (result instanceof Promise) return result.finally(remove) as T;
+  remove();
+  return result;
 }
 
 /** Config flags as koffi variadic arguments, NULL-terminated. */

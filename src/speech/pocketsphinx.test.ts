@@ -1,13 +1,13 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANSWERS } from "../dialogue/answers.js";
 import { loadGrammar } from "../nlu/load-intents.js";
 import { domainFor } from "./engines.js";
 import { catalogPhrasesOf } from "./catalog-phrases.js";
 import { createPocketsphinxRecognizer, type PocketsphinxRecognizer } from "./pocketsphinx.js";
-import { loadPocketsphinx } from "./pocketsphinx-native.js";
+import { loadPocketsphinx, logFile } from "./pocketsphinx-native.js";
 import { pocketsphinxTestSkip, recognize, recognizerContract, renderSpeech } from "./recognizer-contract.js";
 import { RecognizerUnavailable, type Hypothesis, type RecognitionDomain } from "./types.js";
 
@@ -145,6 +145,11 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     expect(searched("askingQuantity")).toBe(false);
     expect(searched("offeringAlternative")).toBe(false);
     for (const s of rec.grammar.answerSets) expect(s.searched).toBe(s.arcs <= rec.grammar.fsg!.arcs / 4);
+  }, 60_000);
+
+  it("leaves no grammar or dictionary file behind once the decoders have read them", async () => {
+    await rec.ready();
+    expect(readdirSync(dirname(logFile())).filter((f) => f !== "pocketsphinx.log")).toEqual([]);
   }, 60_000);
 
   it("knows a whole request from part of one, by what the open question expects", async () => {

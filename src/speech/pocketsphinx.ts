@@ -5,7 +5,7 @@ import { NoiseFloor, NOISE_FLOOR_RMS } from "./noise-floor.js";
 import { compileFsg, type FsgOptions } from "./jsgf-fsg.js";
 import { sampleSentences, trigramArpa } from "./jsgf-lm.js";
 import {
-  call, createDecoder, freeDecoder, INSTALL_HINT, loadPocketsphinx, logSince, logSize, writeScratch,
+  call, createDecoder, freeDecoder, INSTALL_HINT, loadPocketsphinx, logSince, logSize, withScratchFile,
   type Decoder, type PsLib,
 } from "./pocketsphinx-native.js";
 import { RecognizerUnavailable, type RecognitionContext, type Hypothesis, type RecognitionDomain, type Recognizer, type Utterance } from "./types.js";
@@ -342,7 +342,7 @@ export class PocketsphinxRecognizer implements Recognizer {
       this.jsgf = buildJsgf(options.domain, { ...options.jsgf, dictionary });
       // The decoders get a dictionary of just the grammar's words (with the generated ones):
       // the full cmudict would cost every decoder ~134k entries of memory and load time.
-      smallDict = writeScratch(`dict-${process.pid}-${Date.now()}.dict`, dictionaryText(this.jsgf.words, dictionary, this.jsgf.added));
+      smallDict = dictionaryText(this.jsgf.words, dictionary, this.jsgf.added);
     } catch (e) {
       throw new RecognizerUnavailable(ENGINE, `no grammar for locale '${this.locale}': ${(e as Error).message}`);
     }
@@ -352,24 +352,26 @@ export class PocketsphinxRecognizer implements Recognizer {
     const alternatives = options.alternatives ?? (mode === "fsg" ? "none" : "lattice");
     this.grammar = { mode, alternatives, words: this.jsgf.words.length, missing: this.jsgf.missing, added: this.jsgf.added, inlinedWords, loadMs: 0, answerSets: [] };
 
-    const base = { "-hmm": hmm, "-dict": smallDict };
     const modeFlags = mode === "lm" ? ALTERNATIVES_FLAGS : mode === "jsgf" ? { ...RECOGNITION_FLAGS, ...SMALL_GRAMMAR_FLAGS } : RECOGNITION_FLAGS;
     try {
-      this.main = new Channel(this.lib, createDecoder(this.lib, ENGINE, { ...base, ...modeFlags, ...options.flags }));
-      this.load(this.main, mode, options);
-      if (alternatives === "lm" && mode !== "lm") {
-        this.alt = new Channel(this.lib, createDecoder(this.lib, ENGINE, { ...base, ...ALTERNATIVES_FLAGS }));
-        this.load(this.alt, "lm", options);
-      }
-      if (this.rejectBelow > -Infinity) {
-        this.phones = new Channel(this.lib, createDecoder(this.lib, ENGINE, { ...base, ...PHONE_LOOP_FLAGS }));
-        const ps = this.phones.decoder.ps;
-        const offset = logSize();
-        if (this.lib.ps_set_allphone_file(ps, "phones", null) < 0 || this.lib.ps_set_search(ps, "phones") < 0) {
-          throw new RecognizerUnavailable(ENGINE, `the phone loop did not load: ${logSince(offset) || "no reason given"}`);
+      withScratchFile(`dict-${process.pid}-${Date.now()}.dict`, smallDict, (dictPath) => {
+        const base = { "-hmm": hmm, "-dict": dictPath };
+        this.main = new Channel(this.lib, createDecoder(this.lib, ENGINE, { ...base, ...modeFlags, ...options.flags }));
+        this.load(this.main, mode, options);
+        if (alternatives === "lm" && mode !== "lm") {
+          this.alt = new Channel(this.lib, createDecoder(this.lib, ENGINE, { ...base, ...ALTERNATIVES_FLAGS }));
+          this.load(this.alt, "lm", options);
         }
-        this.phones.search = "phones";
-      }
+        if (this.rejectBelow > -Infinity) {
+          this.phones = new Channel(this.lib, createDecoder(this.lib, ENGINE, { ...base, ...PHONE_LOOP_FLAGS }));
+          const ps = this.phones.decoder.ps;
+          const offset = logSize();
+          if (this.lib.ps_set_allphone_file(ps, "phones", null) < 0 || this.lib.ps_set_search(ps, "phones") < 0) {
+            throw new RecognizerUnavailable(ENGINE, `the phone loop did not load: ${logSince(offset) || "no reason given"}`);
+          }
+          this.phones.search = "phones";
+        }
+      });
     } catch (e) {
       void this.close();
       throw e;
@@ -400,8 +402,7 @@ export class PocketsphinxRecognizer implements Recognizer {
         this.grammar.answerSets.push(set);
         if (fsg.arcs > CONTEXT_SEARCH_MAX_SHARE * (this.grammar.fsg?.arcs ?? 0)) return;
         const lw = Number(options.flags?.["-lw"] ?? 6.5);
-        const file = writeScratch(`grammar-${process.pid}-${Date.now()}-${name}.fsg`, fsg.text);
-        const model = await call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), lw);
+        const model = await withScratchFile(`grammar-${process.pid}-${Date.now()}-${name}.fsg`, fsg.text, (file) => call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), lw));
         if (!model) return;
         const ok = (await call(this.lib.ps_set_fsg, main.decoder.ps, name, model)) >= 0;
         this.lib.fsg_model_free(model);
@@ -427,12 +428,12 @@ export class PocketsphinxRecognizer implements Recognizer {
       ok = lib.ps_set_jsgf_string(ps, "grammar", this.jsgf.text) >= 0;
     } else if (mode === "lm") {
       const arpa = trigramArpa(sampleSentences(this.jsgf.rules, "command", 40_000), this.jsgf.words);
-      ok = lib.ps_set_lm_file(ps, "grammar", writeScratch(`grammar-${process.pid}-${Date.now()}.arpa`, arpa)) >= 0;
+      ok = withScratchFile(`grammar-${process.pid}-${Date.now()}.arpa`, arpa, (file) => lib.ps_set_lm_file(ps, "grammar", file)) >= 0;
     } else {
       const fsg = compileFsg(this.jsgf, options.fsg);
       this.grammar.fsg = { states: fsg.states, arcs: fsg.arcs, shared: fsg.shared };
       const lw = Number(options.flags?.["-lw"] ?? 6.5);
-      const model = lib.fsg_model_readfile(writeScratch(`grammar-${process.pid}-${Date.now()}.fsg`, fsg.text), lib.ps_get_logmath(ps), lw);
+      const model = withScratchFile(`grammar-${process.pid}-${Date.now()}.fsg`, fsg.text, (file) => lib.fsg_model_readfile(file, lib.ps_get_logmath(ps), lw));
       ok = !!model && lib.ps_set_fsg(ps, "grammar", model) >= 0;
       if (model) lib.fsg_model_free(model); // the search keeps its own reference
     }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Pcm } from "../audio/types.js";
 import { DEFAULT_DICT, DEFAULT_HMM, dictionaryText, generatePronunciations, loadDictionary } from "./jsgf.js";
-import { createDecoder, freeDecoder, INSTALL_HINT, loadPocketsphinx, logSince, logSize, writeScratch, type Decoder, type PsLib } from "./pocketsphinx-native.js";
+import { createDecoder, freeDecoder, INSTALL_HINT, loadPocketsphinx, logSince, logSize, withScratchFile, type Decoder, type PsLib } from "./pocketsphinx-native.js";
 import { NoiseFloor } from "./noise-floor.js";
 import { RecognizerUnavailable } from "./types.js";
 
@@ -79,8 +79,8 @@ export class WakeWordSpotter {
     }
     const phones = (dictionary.phones(word) ?? added.get(word)!).split(" ").length;
     this.minSeconds = phones * (options.minPhoneSeconds ?? MIN_PHONE_SECONDS);
-    const dict = writeScratch(`wake-${process.pid}-${Date.now()}.dict`, dictionaryText([word], dictionary, added));
-    this.decoder = createDecoder(this.lib, ENGINE, { "-hmm": hmm, "-dict": dict, "-kws_threshold": String(options.threshold ?? DEFAULT_WAKE_THRESHOLD), ...options.flags });
+    this.decoder = withScratchFile(`wake-${process.pid}-${Date.now()}.dict`, dictionaryText([word], dictionary, added), (dict) =>
+      createDecoder(this.lib, ENGINE, { "-hmm": hmm, "-dict": dict, "-kws_threshold": String(options.threshold ?? DEFAULT_WAKE_THRESHOLD), ...options.flags }));
     const offset = logSize();
     if (this.lib.ps_set_keyphrase(this.decoder.ps, "wake", word) < 0 || this.lib.ps_set_search(this.decoder.ps, "wake") < 0) {
       const reason = logSince(offset);
