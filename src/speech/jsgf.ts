@@ -5,6 +5,7 @@ import { saidDigitByDigit, type Grammar, type ListDef } from "../nlu/grammar.js"
 import { editDistance, tokenize } from "../nlu/text.js";
 import { grammarWords } from "../nlu/vocabulary.js";
 import type { RecognitionDomain } from "./types.js";
+import { dictionaryOfText } from "./dictionary-text.js";
 
 /**
  * JSGF for pocketsphinx, generated from the compiled intent grammar of one locale.
@@ -43,17 +44,7 @@ export const DEFAULT_DICT = `${DEFAULT_MODEL_DIR}/cmudict-en-us.dict`;
 /** Reads a pocketsphinx/CMU dictionary file ("word PH ON ES", alternates as "word(2) ..."). */
 export function loadDictionary(path = DEFAULT_DICT): PronouncingDictionary {
   if (!existsSync(path)) throw new Error(`pronouncing dictionary not found: ${path}`);
-  const map = new Map<string, string[]>();
-  for (const line of readFileSync(path, "utf8").split("\n")) {
-    const space = line.indexOf(" ");
-    if (space <= 0) continue;
-    const word = line.slice(0, space).replace(/\(\d+\)$/, "");
-    const phones = line.slice(space + 1).trim();
-    const list = map.get(word);
-    if (list) list.push(phones);
-    else map.set(word, [phones]);
-  }
-  return dictionaryFrom(map);
+  return dictionaryOfText(readFileSync(path, "utf8"));
 }
 
 export function dictionaryFrom(entries: Map<string, string | string[]> | Record<string, string | string[]>): PronouncingDictionary {
