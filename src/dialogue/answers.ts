@@ -1,8 +1,9 @@
 /**
  * The intents that answer each question the dialogue asks, by dialogue state, plus the ones that
  * work at any question (cancel, stop, help, repeat). A recognizer may listen for just these while
- * the question is open (a PIN at the PIN prompt, a number after "how many?"): the machine itself
- * accepts any command in any state, so typed input and engines without grammars lose nothing.
+ * the question is open (a PIN at the PIN prompt, "yes" or "no" before the order is placed): the
+ * machine itself accepts any command in any state, so typed input and engines without grammars
+ * lose nothing.
  */
 const ALWAYS = ["Cancel", "Stop", "Help", "Repeat"];
 
@@ -22,6 +23,11 @@ export const EXCLUSIVE: ReadonlySet<string> = new Set(["askingPin"]);
 /** The answers expected in a dialogue state (undefined: no question is open). */
 export function expectedAnswers(state: string): readonly string[] | undefined {
   return ANSWERS[state];
+}
+
+/** The answer sets of the secret questions (EXCLUSIVE), which a recognizer must listen for apart. */
+export function exclusiveAnswerSets(): string[][] {
+  return [...EXCLUSIVE].map((state) => [...ANSWERS[state]]);
 }
 
 /** Every distinct answer set, for a recognizer to prepare. */

@@ -1,4 +1,4 @@
-import { answerSets } from "../dialogue/answers.js";
+import { answerSets, exclusiveAnswerSets } from "../dialogue/answers.js";
 import type { Grammar } from "../nlu/grammar.js";
 import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "./types.js";
 
@@ -23,7 +23,7 @@ const factories: Record<EngineName, (domain: RecognitionDomain) => Promise<Recog
 
 /** A recognition domain: the compiled intents, the catalog's phrases and the dialogue's answer sets. */
 export function domainFor(grammar: Grammar, catalogPhrases: string[] = []): RecognitionDomain {
-  return { locale: grammar.locale, grammar, catalogPhrases, contexts: answerSets() };
+  return { locale: grammar.locale, grammar, catalogPhrases, contexts: answerSets(), exclusiveContexts: exclusiveAnswerSets() };
 }
 
 export async function createRecognizer(engine: EngineName, domain: RecognitionDomain): Promise<Recognizer> {

@@ -76,10 +76,10 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
       expect(new Set(hyps.map((h) => h.text)).size).toBe(hyps.length);
       expect(hyps.length).toBeLessThanOrEqual(5);
     }
-    // Confidence comes from the phone loop's verdict: the typical command the grammar says well is
-    // sure (short ones such as "the second one" fit less well and may fall below 0.5).
-    const tops = COMMANDS.map((c) => results.get(c)![0]?.confidence ?? 0).sort((a, b) => a - b);
-    expect(tops[Math.floor(tops.length / 2)]).toBeGreaterThanOrEqual(0.5);
+    // Confidence comes from the phone loop's verdict: most commands the grammar says well are sure
+    // (short ones such as "the second one" fit less well and may fall below 0.5).
+    const sure = COMMANDS.filter((c) => (results.get(c)![0]?.confidence ?? 0) >= 0.5);
+    expect(sure.length).toBeGreaterThan(COMMANDS.length / 2);
     // Word times of the best reading: its words, in order, inside the audio.
     for (const c of exact) {
       const [best] = results.get(c)!;
@@ -122,11 +122,15 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
 
   it("still hears a new request said instead of the answer to an open question", async () => {
     await rec.ready();
-    const choosing = { expect: ["SelectOption", "SetQuantity", "No", "Cancel", "Stop", "Help", "Repeat"] };
-    const request = await recognize(rec, renderSpeech("where is my order"), 1600, undefined, choosing);
+    // Before the order is placed only yes and no are searched apart: a request is decoded again with the whole grammar.
+    const placing = { expect: [...ANSWERS.confirmingCheckout] };
+    const request = await recognize(rec, renderSpeech("where is my order"), 1600, undefined, placing);
     expect(request[0]?.text).toBe("where is my order");
-    const answer = await recognize(rec, renderSpeech("the second one"), 1600, undefined, choosing);
-    expect(answer[0]?.text).toBe("the second one");
+    const answer = await recognize(rec, renderSpeech("yes please"), 1600, undefined, placing);
+    expect(answer[0]?.text).toBe("yes please");
+    // Larger answer sets are decoded with the whole grammar from the start.
+    const choosing = { expect: [...ANSWERS.choosing] };
+    expect((await recognize(rec, renderSpeech("the second one"), 1600, undefined, choosing))[0]?.text).toBe("the second one");
     // At the PIN prompt nothing but the answers is listened for: digits must not come back as another request.
     const pinPrompt = { expect: ["ProvidePin", "No", "Cancel", "Stop", "Help", "Repeat"] };
     const open = await recognize(rec, renderSpeech("where is my order"), 1600, undefined, pinPrompt);
@@ -147,6 +151,23 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     for (const s of rec.grammar.answerSets) expect(s.searched).toBe(s.arcs <= rec.grammar.fsg!.arcs / 4);
   }, 60_000);
 
+  it("always listens apart for the answers to a secret question, however large they are", async () => {
+    // A grammar of few intents: the PIN answers are far more than a quarter of it.
+    const few = ["ProvidePin", "No", "Cancel", "Stop", "Help", "Repeat", "Yes", "ReadCart"];
+    const grammarOfFew = { ...grammar, intents: few, sentences: grammar.sentences.filter((s) => few.includes(s.intent)) };
+    const small = await createPocketsphinxRecognizer({ domain: domainFor(grammarOfFew), grammarMode: "fsg" });
+    try {
+      await small.ready();
+      const pin = small.grammar.answerSets.find((s) => s.intents.join() === ANSWERS.askingPin.join())!;
+      expect(pin.arcs).toBeGreaterThan(small.grammar.fsg!.arcs / 4);
+      expect(pin.searched).toBe(true);
+      const yesNo = small.grammar.answerSets.find((s) => s.intents.join() === ANSWERS.confirmingCheckout.join())!;
+      expect(yesNo.searched).toBe(yesNo.arcs <= small.grammar.fsg!.arcs / 4);
+    } finally {
+      await small.close();
+    }
+  }, 60_000);
+
   it("leaves no grammar or dictionary file behind once the decoders have read them", async () => {
     await rec.ready();
     expect(readdirSync(dirname(logFile())).filter((f) => f !== "pocketsphinx.log")).toEqual([]);
@@ -160,7 +181,13 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     expect(rec.complete("four")).toBe(false); // a pause after the first digit must not end the PIN
     expect(rec.complete("")).toBe(false);
     await u.end();
+    // Answer sets without a search of their own know their whole answers all the same.
+    const w = rec.begin({ expect: [...ANSWERS.askingQuantity] });
+    expect(rec.complete("five")).toBe(true);
+    expect(rec.complete("sure")).toBe(false); // a whole sentence of the grammar, but no answer to "how many?"
+    await w.end();
     const v = rec.begin();
+    expect(rec.complete("sure")).toBe(true);
     expect(rec.complete("four")).toBe(true); // out of a question, "four" is a whole (quantity) answer
     expect(rec.complete("add two packs of")).toBe(false);
     expect(rec.complete("add two packs of coffee")).toBe(true);

@@ -46,9 +46,11 @@ export const SMALL_GRAMMAR_FLAGS: Record<string, string> = { "-beam": "1e-80", "
 /**
  * The phone loop that measures how well any speech fits the audio (see `rejectBelow`): context-
  * independent phones. The triphone loop cost 63 MB (an HMM per triphone) and 0.18 CPU seconds per
- * second of audio; the CI loop costs neither, and on 200 espeak-ng fixtures and the 32 real
- * out-of-domain recordings it separates them no worse (AUC understood vs real out-of-domain 0.82,
- * triphones 0.81). Narrow beams: it only needs a fair score.
+ * second of audio; the CI loop costs next to no memory and ~0.04 s. On 200 espeak-ng fixtures
+ * against the 29 real out-of-domain recordings that gave a reading, it separates understood
+ * commands from them no worse (AUC 0.82; triphones 0.81); from synthetic misfits a little worse
+ * (0.80 vs 0.83). Narrow beams: it only needs a fair score. (Tried: -ds 2 saves 8% of the replay's
+ * CPU but moves every fit and separates synthetic misfits worse; -topn 2 saves nothing.)
  */
 export const PHONE_LOOP_FLAGS: Record<string, string> = {
   "-remove_silence": "no",
@@ -139,8 +141,8 @@ const contextKey = (intents: readonly string[]) => [...intents].sort().join(" ")
  * explains the audio as well as any phone sequence does, very negative for speech the grammar
  * cannot say. On 200 espeak-ng fixtures (CI phone loop), understood commands fit between -38.3 and
  * -12.7 (median -24.3, a tenth below -31.2), misheard and out-of-domain ones between -47.2 and -20.2
- * (median -31.5); 29 real out-of-domain recordings (audio-fixtures/recorded/ha-commands-en) between
- * -41.7 and -22.6 (median -30.1). The two overlap, so the fit becomes the best hypothesis'
+ * (median -31.5); the 29 real out-of-domain recordings in audio-fixtures/recorded/ha-commands-en that
+ * gave a reading (of 33) between -41.7 and -22.6 (median -30.1). The two overlap, so the fit becomes the best hypothesis'
  * confidence (0.5 at FIT_MIDPOINT) for the dialogue to weigh by what is at stake
  * (src/dialogue/answers.ts), and only clear misfits are dropped here.
  */
@@ -162,11 +164,13 @@ const RECHECK_ANSWER_BELOW = -21.5; // (no phone loop, `rejectBelow: false`: no 
 const WHOLE_GRAMMAR_MARGIN = 2;
 /**
  * Answer sets whose automaton has more arcs than this share of the whole grammar's get no search
- * of their own: the pocketsphinx search tree costs memory in proportion to arcs (~1.7 kB each), and
- * the large sets (a number or a choice, which name products: 3,300-4,100 arcs of 8,500) bought
- * nothing measurable — on the replayed conversation tests 50 of 81 passed with every answer set
- * searched and 51 with none, in-question fixtures 45 vs 44 of 49 — for 30 MB. The small ones
- * (yes/no, the PIN: ~900 arcs) stay: cheap, and at the PIN prompt only a PIN is listened for.
+ * of their own (but a secret's always do, see `exclusiveContexts`): a search costs memory in
+ * proportion to its arcs (heaptrack: ~1.7 kB each for the search tree, and the FSG model besides).
+ * With the demo catalog the sets that name products (a number, a choice, an offer: 3,300-4,100
+ * arcs of 8,500) bought nothing measurable — replayed conversation tests 50 of 81 passed with
+ * every set searched and 51 with none, in-question fixtures 45 vs 44 of 49 — for 20-30 MB of peak
+ * RSS. The small ones (yes/no, the PIN: ~900 arcs) keep theirs. With a smaller catalog more sets
+ * fall under the share; they are cheap then.
  */
 const CONTEXT_SEARCH_MAX_SHARE = 0.25;
 /** Lattice paths read for the n-best. */
@@ -312,8 +316,8 @@ export class PocketsphinxRecognizer implements Recognizer {
   lastFit: number | null = null;
   private open: PsUtterance | null = null;
   private utterances = 0;
-  /** Searches of a context's answers (FSG mode), by context key, once loaded, with what counts as a whole answer. */
-  private readonly contextSearches = new Map<string, { search: string; complete: (text: string) => boolean }>();
+  /** Per answer set (FSG mode), by context key, once prepared: what counts as a whole answer, and its own search if it got one. */
+  private readonly answerSets = new Map<string, { search?: string; complete: (text: string) => boolean }>();
   /** What counts as a whole request in the open utterance (its context's sentences, else the grammar's). */
   private completeNow: (text: string) => boolean = (text) => this.jsgf.accepts(text);
 
@@ -377,7 +381,7 @@ export class PocketsphinxRecognizer implements Recognizer {
       throw e;
     }
     this.grammar.loadMs = Date.now() - started;
-    if (mode === "fsg") this.prepareContexts(options.domain.contexts ?? [], options);
+    if (mode === "fsg") this.prepareContexts(options.domain.contexts ?? [], options.domain.exclusiveContexts ?? [], options);
   }
 
   /**
@@ -385,11 +389,14 @@ export class PocketsphinxRecognizer implements Recognizer {
    * grammar of just those intents. Until one is ready, utterances in that context use the whole
    * grammar (nothing waits for it). Only small answer sets get one (see CONTEXT_SEARCH_MAX_SHARE).
    */
-  private prepareContexts(contexts: readonly (readonly string[])[], options: PocketsphinxOptions) {
+  private prepareContexts(contexts: readonly (readonly string[])[], exclusive: readonly (readonly string[])[], options: PocketsphinxOptions) {
     const main = this.main!;
+    const secret = new Set(exclusive.map(contextKey));
+    const queued = new Set<string>();
     for (const [i, intents] of contexts.entries()) {
       const key = contextKey(intents);
-      if (!key || this.contextSearches.has(key)) continue;
+      if (!key || queued.has(key)) continue;
+      queued.add(key);
       const name = `context${i}`;
       void main.run(async () => {
         if (main.closed) return;
@@ -397,10 +404,14 @@ export class PocketsphinxRecognizer implements Recognizer {
         const wanted = new Set(intents.map((i) => `i_${i}`)); // intent rules are i_<Intent> (jsgf.ts)
         const structure = { ...this.jsgf.structure, intents: this.jsgf.structure.intents.filter((i) => wanted.has(i)) };
         if (structure.intents.length === 0) return;
+        // Every set knows its whole answers (a pause after "four" must not end a PIN), searched apart or not.
+        const answers: { search?: string; complete: (text: string) => boolean } = { complete: acceptorAmong(this.jsgf, structure.intents) };
+        this.answerSets.set(key, answers);
         const fsg = compileFsg({ rules: this.jsgf.rules, structure }, options.fsg);
         const set = { intents: [...intents], arcs: fsg.arcs, searched: false };
         this.grammar.answerSets.push(set);
-        if (fsg.arcs > CONTEXT_SEARCH_MAX_SHARE * (this.grammar.fsg?.arcs ?? 0)) return;
+        // A secret's answers are always searched apart: nothing else may be heard at the PIN prompt.
+        if (!secret.has(key) && fsg.arcs > CONTEXT_SEARCH_MAX_SHARE * (this.grammar.fsg?.arcs ?? 0)) return;
         const lw = Number(options.flags?.["-lw"] ?? 6.5);
         const model = await withScratchFile(`grammar-${process.pid}-${Date.now()}-${name}.fsg`, fsg.text, (file) => call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), lw));
         if (!model) return;
@@ -408,7 +419,7 @@ export class PocketsphinxRecognizer implements Recognizer {
         this.lib.fsg_model_free(model);
         // ps_set_fsg makes the new search current: switch back before anything else runs.
         this.lib.ps_set_search(main.decoder.ps, main.search);
-        if (ok) this.contextSearches.set(key, { search: name, complete: acceptorAmong(this.jsgf, structure.intents) });
+        if (ok) answers.search = name;
         set.searched = ok;
       }).catch(() => undefined); // a context that fails to load leaves the plain grammar in use
     }
@@ -460,8 +471,9 @@ export class PocketsphinxRecognizer implements Recognizer {
   begin(context?: RecognitionContext): Utterance {
     if (!this.main || this.main.closed) throw new Error("pocketsphinx: the recognizer is closed");
     if (this.open) throw new Error("pocketsphinx: an utterance is already open; end() it first");
-    const ctx = context?.expect ? this.contextSearches.get(contextKey(context.expect)) : undefined;
-    const utt = new PsUtterance(this, this.utterances++ === 0 && this.redecodeFirst, ctx?.search ?? "grammar", !!ctx && !context?.exclusive);
+    const ctx = context?.expect ? this.answerSets.get(contextKey(context.expect)) : undefined;
+    // Only answers searched apart may be misheard answers of a new request: those are decoded again (see finish).
+    const utt = new PsUtterance(this, this.utterances++ === 0 && this.redecodeFirst, ctx?.search ?? "grammar", !!ctx?.search && !context?.exclusive);
     this.open = utt;
     // At the PIN prompt "four" alone is no whole answer, even though it is a sentence of the grammar.
     this.completeNow = ctx?.complete ?? ((text) => this.jsgf.accepts(text));

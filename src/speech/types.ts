@@ -48,6 +48,8 @@ export interface RecognitionDomain {
   catalogPhrases: string[];
   /** The intent sets `begin()` may be asked to expect (engines may prepare for them ahead of time). */
   contexts?: readonly (readonly string[])[];
+  /** Those of `contexts` that will be asked for `exclusive`ly (a secret's answers): an engine that prepares some sets must prepare these. */
+  exclusiveContexts?: readonly (readonly string[])[];
 }
 
 /** A recognizer that cannot start (missing library, model, key): one line saying what to install or set. */
