@@ -12,8 +12,9 @@ import { SAMPLE_RATE, type AudioSource, type Pcm } from "./types.js";
  * pink noise) command acceptance rose at 10 dB from 49.5% to 61.0% and at 5 dB from 30.5% to 36.0%
  * (clean 74.5% -> 74.0%), and the decoder ran faster on the cleaner audio. But on the real
  * recordings in ../shared/audio/ha-commands-en (rooms at 10-20 dB SNR) it moved the grammar's fit
- * against the phone loop: 3 of 35 requests for other assistants got into the cart ("what time is
- * it" -> "half a dozen"), none without it. So rejection would need calibrating on real noisy speech
+ * against the phone loop: 2 of 35 requests for other assistants changed the cart ("set kitchen
+ * lights to green" -> "add some additional siku run"; 3 with the earlier triphone loop), none
+ * without it. So rejection would need calibrating on real noisy speech
  * first. It costs ~0.02 CPU seconds per second of audio and delays the audio by ~15 ms.
  */
 const RNNOISE_RATE = 48_000;

@@ -6,7 +6,7 @@ import type { PronouncingDictionary } from "./jsgf.js";
  *
  * The full cmudict has 134k lines and is needed only while a grammar is built. As a Map of words it
  * kept 22 MB on the JS heap and peaked at 44 MB while parsing. V8 keeps its heap once grown, so that
- * peak stayed in the assistant's RSS. This index costs the text (3.6 MB) and a 1 MB table, and
+ * peak stayed in the assistant's RSS. This index costs the text (3.3 MB) and a 2 MB table, and
  * parsing makes no garbage.
  */
 export function dictionaryOfText(text: string): PronouncingDictionary {

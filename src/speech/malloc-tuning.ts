@@ -15,21 +15,23 @@ let done: boolean | undefined;
  * freed memory. The decoders allocate and free large blocks every utterance, from koffi's worker
  * threads, and each of those threads has an arena of its own. Over the 100 replayed turns of
  * bench/voice-rss this grew the process by 60 MB: peak RSS 287 MB, and 227 MB with the threshold
- * fixed. Fixing it is what `MALLOC_MMAP_THRESHOLD_=131072` does. An environment that sets that
- * variable is left alone, and so is a C library that is not glibc.
+ * fixed. Fixing it is what `MALLOC_MMAP_THRESHOLD_=131072` does. A threshold set in the environment
+ * (that variable, or `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=...`) is left alone, and so is a C
+ * library that is not glibc.
  *
  * Process-wide and idempotent. Returns whether the threshold is fixed.
  */
 export function keepLargeBlocksMapped(): boolean {
   if (done !== undefined) return done;
   done = false;
-  if (process.platform !== "linux" || process.env.MALLOC_MMAP_THRESHOLD_ !== undefined) return done;
+  const setByUser = process.env.MALLOC_MMAP_THRESHOLD_ !== undefined || /mmap_threshold/.test(process.env.GLIBC_TUNABLES ?? "");
+  if (process.platform !== "linux" || setByUser) return done;
   try {
     const koffi = createRequire(import.meta.url)("koffi") as typeof import("koffi");
     const mallopt = koffi.load("libc.so.6").func("int mallopt(int param, int value)") as (param: number, value: number) => number;
     done = mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) === 1;
   } catch {
-    // not glibc (musl has no libc.so.6), or no koffi: nothing to tune
+    // not glibc (musl loads as "libc.so.6" too, but has no mallopt), or no koffi: nothing to tune
   }
   return done;
 }

@@ -157,9 +157,11 @@ export function logSince(offset: number): string {
  * what it read, and a process that never reaches its exit handler (a signal, a killed test worker)
  * leaves no grammar behind in /tmp.
  */
+let scratchFiles = 0;
 export function withScratchFile<T>(name: string, text: string, use: (path: string) => T): T {
   logFile();
-  const path = join(logDir!, name);
+  // Numbered: two loaders in one millisecond must not read (or remove) each other's file.
+  const path = join(logDir!, `${++scratchFiles}-${name}`);
   writeFileSync(path, text);
   const remove = () => rmSync(path, { force: true });
   let result: T;
