@@ -17,6 +17,15 @@ describe("spoken turns", () => {
     await shop.close();
   });
 
+  it("takes a size in any spelling of its unit as that variant, not as a count", async () => {
+    await session.turn("add lavazza crema five hundred grammes");
+    await session.turn("add lavazza crema one kilogram");
+    await session.turn("add two kilograms of bananas"); // a unit before the product is the amount's
+    const cart = (await shop.cart("demo")).lines.map((l) => [l.product.id, l.quantity]);
+    expect(cart).toEqual(expect.arrayContaining([["lavazza-crema-500g", 1], ["lavazza-crema-1kg", 1]]));
+    expect(session.state).toBe("ready");
+  });
+
   it("takes the reading that parses best among the n-best", async () => {
     const t = await session.hear([{ text: "add to packs of coffee", confidence: 0.6 }, { text: "add two packs of coffee", confidence: 0.4 }]);
     expect(t.input).toBe("add two packs of coffee");

@@ -3,7 +3,7 @@ import { distance } from "fastest-levenshtein";
 import type { Category, Locale, Product } from "./types.js";
 import type { CatalogScorer } from "../nlu/matcher.js";
 import { tokenize } from "../nlu/text.js";
-import { inWords } from "../voice/speech-format.js";
+import { inWords, unitTerm } from "../voice/speech-format.js";
 
 interface Doc {
   id: string;
@@ -133,6 +133,8 @@ export class CatalogIndex {
  */
 export function normalizeTerm(term: string, locale: Locale): string {
   const t = term.toLocaleLowerCase(locale);
+  const unit = unitTerm(t, locale); // "grammes", "kilograms", "liters": one term per unit, as the variants are said
+  if (unit) return unit;
   if (locale === "en") {
     if (t.length <= 3) return t;
     if (t.endsWith("ies") && t.length > 4) return `${t.slice(0, -3)}y`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inWords, isUnitWord, spokenMeasures, spokenMoney } from "./speech-format.js";
+import { inWords, isUnitWord, spokenMeasures, spokenMoney, unitTerm } from "./speech-format.js";
 
 describe("spokenMeasures: sizes said out, so a voice does not spell the unit", () => {
   it("says amounts with units in English and German, one vs several", () => {
@@ -42,6 +42,15 @@ describe("isUnitWord", () => {
     expect(["grams", "kilo", "litres"].every((w) => isUnitWord(w, "en"))).toBe(true);
     expect(isUnitWord("Gramm", "de")).toBe(true);
     expect(["bananas", "packs", "g"].some((w) => isUnitWord(w, "en"))).toBe(false);
+  });
+
+  it("knows the other spellings shoppers use, and names each unit with the replies' word", () => {
+    expect(["kilograms", "grammes", "milliliters", "Liter"].every((w) => isUnitWord(w, "en"))).toBe(true);
+    expect(["grammes", "grams", "gram", "gramme"].map((w) => unitTerm(w, "en"))).toEqual(["gram", "gram", "gram", "gram"]);
+    expect(unitTerm("kilograms", "en")).toBe("kilo");
+    expect(unitTerm("liters", "en-US")).toBe("litre");
+    expect(unitTerm("Kilogramm", "de")).toBe("kilo");
+    expect(unitTerm("coffee", "en")).toBeUndefined();
   });
 });
 

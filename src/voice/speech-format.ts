@@ -73,11 +73,38 @@ function numberWords(language: Locale): Map<string, number> {
   return words;
 }
 
-/** "grams", "kilos", "Liter": a unit said out, which ends a size ("five hundred grams") and is no plural of a product. */
-export function isUnitWord(word: string, locale: string): boolean {
+/** Other spellings shoppers use for the same units (the replies say UNIT_WORDS): US "-er", "gramme", "kilogram". */
+const OTHER_SPELLINGS: Record<Locale, Record<string, string[]>> = {
+  en: {
+    mg: ["milligramme", "milligrammes"], g: ["gramme", "grammes"], kg: ["kilogram", "kilograms", "kilogramme", "kilogrammes"],
+    ml: ["milliliter", "milliliters"], cl: ["centiliter", "centiliters"], l: ["liter", "liters"],
+    mm: ["millimeter", "millimeters"], cm: ["centimeter", "centimeters"], m: ["meter", "meters"],
+  },
+  de: { kg: ["Kilogramm"] },
+};
+
+/** The unit a word says out, in any spelling ("grammes" -> "g"); undefined for any other word (abbreviations included). */
+export function unitSaidBy(word: string, locale: string): string | undefined {
   const language = languageOf(locale);
-  const lower = word.toLowerCase();
-  return !!language && Object.values(UNIT_WORDS[language]).some((forms) => forms.some((f) => f.toLowerCase() === lower));
+  return language && UNIT_SPELLINGS[language].get(word.toLowerCase());
+}
+/** Every spelling of every unit, lower-case -> unit (searched once per word of a catalog or query). */
+const UNIT_SPELLINGS = Object.fromEntries(
+  (Object.keys(UNIT_WORDS) as Locale[]).map((language) => [
+    language,
+    new Map(Object.entries(UNIT_WORDS[language]).flatMap(([unit, forms]) => [...forms, ...(OTHER_SPELLINGS[language][unit] ?? [])].map((f) => [f.toLowerCase(), unit] as const))),
+  ]),
+) as Record<Locale, Map<string, string>>;
+
+/** "grams", "kilograms", "Liter": a unit said out, which ends a size ("five hundred grams") and is no plural of a product. */
+export function isUnitWord(word: string, locale: string): boolean {
+  return unitSaidBy(word, locale) !== undefined;
+}
+
+/** The one word the replies use for a unit, whatever spelling was said ("grammes", "grams" -> "gram"): a search term. */
+export function unitTerm(word: string, locale: string): string | undefined {
+  const unit = unitSaidBy(word, locale);
+  return unit && UNIT_WORDS[languageOf(locale)!][unit][0].toLowerCase();
 }
 
 /** A catalog text in words only, as a recognizer hears it: "500 pieces" -> "five hundred pieces". */
