@@ -148,7 +148,8 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     expect(searched("choosing")).toBe(false);
     expect(searched("askingQuantity")).toBe(false);
     expect(searched("offeringAlternative")).toBe(false);
-    for (const s of rec.grammar.answerSets) expect(s.searched).toBe(s.arcs <= rec.grammar.fsg!.arcs / 4);
+    const secret = ANSWERS.askingPin.join();
+    for (const s of rec.grammar.answerSets) expect(s.searched).toBe(s.intents.join() === secret || s.arcs <= rec.grammar.fsg!.arcs / 4);
   }, 60_000);
 
   it("always listens apart for the answers to a secret question, however large they are", async () => {
@@ -157,6 +158,9 @@ describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` :
     const grammarOfFew = { ...grammar, intents: few, sentences: grammar.sentences.filter((s) => few.includes(s.intent)) };
     const small = await createPocketsphinxRecognizer({ domain: domainFor(grammarOfFew), grammarMode: "fsg" });
     try {
+      // Asked before its search has loaded, the PIN prompt hears through the whole grammar and keeps only answers.
+      const pinPrompt = { expect: [...ANSWERS.askingPin], exclusive: true };
+      expect((await recognize(small, renderSpeech("what's in my cart"), 1600, undefined, pinPrompt)).map((h) => h.text)).toEqual([]);
       await small.ready();
       const pin = small.grammar.answerSets.find((s) => s.intents.join() === ANSWERS.askingPin.join())!;
       expect(pin.arcs).toBeGreaterThan(small.grammar.fsg!.arcs / 4);

@@ -387,7 +387,8 @@ export class PocketsphinxRecognizer implements Recognizer {
   /**
    * Loads one more FSG search per answer set, in the background on the decoder's queue: the
    * grammar of just those intents. Until one is ready, utterances in that context use the whole
-   * grammar (nothing waits for it). Only small answer sets get one (see CONTEXT_SEARCH_MAX_SHARE).
+   * grammar (nothing waits for it). Only small answer sets and the secret ones get one (see
+   * CONTEXT_SEARCH_MAX_SHARE). What counts as a whole answer is known for every set at once.
    */
   private prepareContexts(contexts: readonly (readonly string[])[], exclusive: readonly (readonly string[])[], options: PocketsphinxOptions) {
     const main = this.main!;
@@ -397,16 +398,16 @@ export class PocketsphinxRecognizer implements Recognizer {
       const key = contextKey(intents);
       if (!key || queued.has(key)) continue;
       queued.add(key);
+      const wanted = new Set(intents.map((i) => `i_${i}`)); // intent rules are i_<Intent> (jsgf.ts)
+      const structure = { ...this.jsgf.structure, intents: this.jsgf.structure.intents.filter((i) => wanted.has(i)) };
+      if (structure.intents.length === 0) continue;
+      // Every set knows its whole answers (a pause after "four" must not end a PIN), searched apart or not.
+      const answers: { search?: string; complete: (text: string) => boolean } = { complete: acceptorAmong(this.jsgf, structure.intents) };
+      this.answerSets.set(key, answers);
       const name = `context${i}`;
       void main.run(async () => {
         if (main.closed) return;
         await new Promise((r) => setImmediate(r)); // let a waiting utterance go first
-        const wanted = new Set(intents.map((i) => `i_${i}`)); // intent rules are i_<Intent> (jsgf.ts)
-        const structure = { ...this.jsgf.structure, intents: this.jsgf.structure.intents.filter((i) => wanted.has(i)) };
-        if (structure.intents.length === 0) return;
-        // Every set knows its whole answers (a pause after "four" must not end a PIN), searched apart or not.
-        const answers: { search?: string; complete: (text: string) => boolean } = { complete: acceptorAmong(this.jsgf, structure.intents) };
-        this.answerSets.set(key, answers);
         const fsg = compileFsg({ rules: this.jsgf.rules, structure }, options.fsg);
         const set = { intents: [...intents], arcs: fsg.arcs, searched: false };
         this.grammar.answerSets.push(set);
@@ -474,6 +475,8 @@ export class PocketsphinxRecognizer implements Recognizer {
     const ctx = context?.expect ? this.answerSets.get(contextKey(context.expect)) : undefined;
     // Only answers searched apart may be misheard answers of a new request: those are decoded again (see finish).
     const utt = new PsUtterance(this, this.utterances++ === 0 && this.redecodeFirst, ctx?.search ?? "grammar", !!ctx?.search && !context?.exclusive);
+    // A secret's answers whose search is not loaded (yet, or at all): the whole grammar decodes, and only answers are kept.
+    if (context?.exclusive && ctx && !ctx.search) utt.only = ctx.complete;
     this.open = utt;
     // At the PIN prompt "four" alone is no whole answer, even though it is a sentence of the grammar.
     this.completeNow = ctx?.complete ?? ((text) => this.jsgf.accepts(text));
@@ -524,7 +527,7 @@ export class PocketsphinxRecognizer implements Recognizer {
         }
       }
       if (this.lastFit !== null && this.lastFit < this.rejectBelow) return [];
-      const hyps = this.merge(best, others?.paths ?? []);
+      const hyps = this.merge(best, others?.paths ?? []).filter((h) => !utt.only || utt.only(h.text));
       // The phone loop's verdict caps every reading's confidence (the list stays sorted).
       if (this.lastFit !== null) for (const h of hyps) h.confidence = round(Math.min(h.confidence, fitConfidence(this.lastFit)));
       return hyps;
@@ -617,6 +620,9 @@ class PsUtterance implements Utterance {
    * @param recheck whether a poorly fitting answer may be decoded again with the whole grammar
    */
   constructor(private readonly rec: PocketsphinxRecognizer, readonly first: boolean, readonly search: string, readonly recheck: boolean) {}
+
+  /** When set, only readings it accepts are returned (a secret's answers heard through the whole grammar). */
+  only?: (text: string) => boolean;
 
   write(pcm: Pcm): void {
     if (this.ended) throw new Error("pocketsphinx: write() after end()");
