@@ -3,7 +3,7 @@ import { ShopError } from "../shop/types.js";
 import { normalizeTerm } from "../shop/catalog-index.js";
 import { tokenize } from "../nlu/text.js";
 import type { Reply } from "../voice/reply.js";
-import { isUnitWord } from "../voice/speech-format.js";
+import { isUnitWord, saysOnlyASize } from "../voice/speech-format.js";
 import type { HandlerDeps, Outcome, Request, Options } from "./types.js";
 
 const say = (key: string, vars?: Reply["vars"]): Reply => ({ key, vars });
@@ -25,7 +25,8 @@ async function resolveProduct(deps: HandlerDeps, req: Request, lastProductId: st
     if (product) return { kind: "product", product };
   }
   const query = req.slots.product === undefined ? undefined : String(req.slots.product);
-  if (!query) return { kind: "outcome", outcome: done(say("which_product")) };
+  // "add three kilograms": a unit names no product (it would match every 1 kg product, the usual first).
+  if (!query || saysOnlyASize(tokenize(query, locale), locale)) return { kind: "outcome", outcome: done(say("which_product")) };
   let hits = await shop.search(query, locale, 12);
   if (hits.length === 0) return { kind: "outcome", outcome: done(say("not_found", { query })) };
 

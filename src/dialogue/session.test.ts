@@ -19,11 +19,18 @@ describe("spoken turns", () => {
 
   it("takes a size in any spelling of its unit as that variant, not as a count", async () => {
     await session.turn("add lavazza crema five hundred grammes");
-    await session.turn("add lavazza crema one kilogram");
-    await session.turn("add two kilograms of bananas"); // a unit before the product is the amount's
+    await session.turn("add barilla spaghetti one kilogram"); // not the shopper's usual: the variant itself
     const cart = (await shop.cart("demo")).lines.map((l) => [l.product.id, l.quantity]);
-    expect(cart).toEqual(expect.arrayContaining([["lavazza-crema-500g", 1], ["lavazza-crema-1kg", 1]]));
+    expect(cart).toEqual([["lavazza-crema-500g", 1], ["barilla-spaghetti-1kg", 1]]);
     expect(session.state).toBe("ready");
+  });
+
+  it("asks which product when only a size is said, instead of adding the usual one of that size", async () => {
+    for (const said of ["add three kilograms", "add five hundred grams"]) {
+      const t = await session.turn(said);
+      expect(t.reply).toMatch(/^Which product do you mean\?/);
+    }
+    expect((await shop.cart("demo")).lines).toEqual([]);
   });
 
   it("takes the reading that parses best among the n-best", async () => {

@@ -129,7 +129,9 @@ export class CatalogIndex {
 
 /**
  * A search stem: lower-case with simple plurals folded, so "legos" finds LEGO and "Bananen",
- * "Äpfel" or "Einhörner" find Banane, Apfel and Einhorn. Index and queries use the same stems.
+ * "Äpfel" or "Einhörner" find Banane, Apfel and Einhorn; a unit in any spelling becomes the
+ * replies' word for it ("grammes", "kilograms", "liters" -> gram, kilo, litre). Index and queries
+ * use the same stems.
  */
 export function normalizeTerm(term: string, locale: Locale): string {
   const t = term.toLocaleLowerCase(locale);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inWords, isUnitWord, spokenMeasures, spokenMoney, unitTerm } from "./speech-format.js";
+import { inWords, isUnitWord, saysOnlyASize, spokenMeasures, spokenMoney, unitTerm } from "./speech-format.js";
 
 describe("spokenMeasures: sizes said out, so a voice does not spell the unit", () => {
   it("says amounts with units in English and German, one vs several", () => {
@@ -51,6 +51,16 @@ describe("isUnitWord", () => {
     expect(unitTerm("liters", "en-US")).toBe("litre");
     expect(unitTerm("Kilogramm", "de")).toBe("kilo");
     expect(unitTerm("coffee", "en")).toBeUndefined();
+  });
+
+  it("tells words that say only a size from words that name a product too", () => {
+    expect(saysOnlyASize(["kilograms"], "en")).toBe(true);
+    expect(saysOnlyASize(["five", "hundred", "grams"], "en")).toBe(true);
+    expect(saysOnlyASize(["3", "kg"], "en")).toBe(true);
+    expect(saysOnlyASize(["fünfhundert", "Gramm"], "de")).toBe(true);
+    expect(saysOnlyASize(["lavazza", "crema", "five", "hundred", "grams"], "en")).toBe(false);
+    expect(saysOnlyASize(["bananas"], "en")).toBe(false);
+    expect(saysOnlyASize([], "en")).toBe(false);
   });
 });
 

@@ -83,11 +83,6 @@ const OTHER_SPELLINGS: Record<Locale, Record<string, string[]>> = {
   de: { kg: ["Kilogramm"] },
 };
 
-/** The unit a word says out, in any spelling ("grammes" -> "g"); undefined for any other word (abbreviations included). */
-export function unitSaidBy(word: string, locale: string): string | undefined {
-  const language = languageOf(locale);
-  return language && UNIT_SPELLINGS[language].get(word.toLowerCase());
-}
 /** Every spelling of every unit, lower-case -> unit (searched once per word of a catalog or query). */
 const UNIT_SPELLINGS = Object.fromEntries(
   (Object.keys(UNIT_WORDS) as Locale[]).map((language) => [
@@ -95,6 +90,12 @@ const UNIT_SPELLINGS = Object.fromEntries(
     new Map(Object.entries(UNIT_WORDS[language]).flatMap(([unit, forms]) => [...forms, ...(OTHER_SPELLINGS[language][unit] ?? [])].map((f) => [f.toLowerCase(), unit] as const))),
   ]),
 ) as Record<Locale, Map<string, string>>;
+
+/** The unit a word says out, in any spelling ("grammes" -> "g"); undefined for any other word (abbreviations included). */
+export function unitSaidBy(word: string, locale: string): string | undefined {
+  const language = languageOf(locale);
+  return language && UNIT_SPELLINGS[language].get(word.toLowerCase());
+}
 
 /** "grams", "kilograms", "Liter": a unit said out, which ends a size ("five hundred grams") and is no plural of a product. */
 export function isUnitWord(word: string, locale: string): boolean {
@@ -105,6 +106,23 @@ export function isUnitWord(word: string, locale: string): boolean {
 export function unitTerm(word: string, locale: string): string | undefined {
   const unit = unitSaidBy(word, locale);
   return unit && UNIT_WORDS[languageOf(locale)!][unit][0].toLowerCase();
+}
+
+/** Words that say only a size or a count ("kilograms", "five hundred grams", "3 kg"): they name no product. */
+export function saysOnlyASize(words: string[], locale: string): boolean {
+  const language = languageOf(locale);
+  return !!language && words.length > 0 && words.every((w) => isUnitWord(w, locale) || /^\d+([.,]\d+)?$/.test(w) || sizeWords(language).has(w.toLowerCase()));
+}
+const sizeWordsCache = new Map<Locale, Set<string>>();
+/** Unit abbreviations and the words of numbers up to a thousand ("five", "hundred", "fünfhundert"). */
+function sizeWords(language: Locale): Set<string> {
+  let words = sizeWordsCache.get(language);
+  if (!words) {
+    words = new Set([...Object.keys(UNIT_WORDS[language]), ...numberWords(language).keys()]);
+    for (let n = 100; n <= 1000; n += 100) spokenNumber(n, language).toLowerCase().split(/[\s-]+/).forEach((w) => words!.add(w));
+    sizeWordsCache.set(language, words);
+  }
+  return words;
 }
 
 /** A catalog text in words only, as a recognizer hears it: "500 pieces" -> "five hundred pieces". */
