@@ -142,9 +142,9 @@ const contextKey = (intents: readonly string[]) => [...intents].sort().join(" ")
  * cannot say. On 200 espeak-ng fixtures (CI phone loop), understood commands fit between -38.3 and
  * -12.7 (median -24.3, a tenth below -31.2), misheard and out-of-domain ones between -47.2 and -20.2
  * (median -31.5); the 29 real out-of-domain recordings in audio-fixtures/recorded/ha-commands-en that
- * gave a reading (of 33) between -41.7 and -22.6 (median -30.1). The two overlap, so the fit becomes the best hypothesis'
- * confidence (0.5 at FIT_MIDPOINT) for the dialogue to weigh by what is at stake
- * (src/dialogue/answers.ts), and only clear misfits are dropped here.
+ * gave a reading (of 33) between -41.7 and -22.6 (median -30.1). The two overlap, so the fit becomes
+ * the best hypothesis' confidence (0.5 at FIT_MIDPOINT) for the dialogue to weigh by what is at
+ * stake (src/dialogue/answers.ts), and only clear misfits are dropped here.
  */
 export const FIT_MIDPOINT = -32;
 const FIT_SCALE = 2;
