@@ -249,6 +249,16 @@ describe("the grammar given to vosk_recognizer_new_grm", () => {
     expect(new Set(g.words)).toEqual(new Set(full.words));
   });
 
+  it("says it was cut only when something was left out: a list that is exactly full is whole", () => {
+    const full = buildVoskGrammar(domain("en"));
+    const exact = buildVoskGrammar(domain("en"), { maxPhrases: full.phrases.length });
+    expect(exact.truncated).toBe(false);
+    expect(exact.phrases).toEqual(full.phrases);
+    const short = buildVoskGrammar(domain("en"), { maxPhrases: full.phrases.length - 1 });
+    expect(short.truncated).toBe(true);
+    expect(short.phrases).toHaveLength(full.phrases.length - 1);
+  });
+
   it("normalizes catalog phrases as the matcher reads them", () => {
     const g = buildVoskGrammar({ ...domain("de"), catalogPhrases: ["Bio-Äpfel (lose)", "  "] });
     expect(g.phrases).toContain("bio äpfel lose");

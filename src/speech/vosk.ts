@@ -222,10 +222,10 @@ export function buildVoskGrammar(domain: RecognitionDomain, opts: VoskGrammarOpt
   const covered = new Set<string>();
   const room = () => phrases.size < maxPhrases - 1;
   newWords.forEach((p) => add(p));
-  for (const a of automata) cover(a, "words", covered, samples, (p) => add(p, true), room);
+  const cut = () => (truncated = true);
+  for (const a of automata) cover(a, "words", covered, samples, (p) => add(p, true), room, cut);
   vocabulary.forEach((p) => add(p));
-  for (const a of automata) cover(a, "pairs", covered, samples, (p) => add(p, true), room);
-  truncated ||= !room(); // covering stops at a full list, with sentences left to say
+  for (const a of automata) cover(a, "pairs", covered, samples, (p) => add(p, true), room, cut);
 
   const list = [...phrases, UNK];
   const words = [...new Set(list.flatMap((p) => p.split(" ")).filter((w) => w !== UNK))].sort();
@@ -334,9 +334,10 @@ function automaton(root: TemplateNode, grammar: Grammar, samples: Samples): Auto
  * words as "w:word" and word pairs as "a b", with <s> and </s> for the ends; shared across
  * templates). "words": every word of the template in at least one sentence, every way to start and
  * end. "pairs": also every word-to-word transition. Each is the shortest sentence through it, slots
- * filled with the next sample value of their list. `room()` false stops early.
+ * filled with the next sample value of their list. A sentence still needed when `room()` is false
+ * calls `cut()` and stops the covering; a list that is exactly full is not cut.
  */
-function cover(a: Automaton, mode: "words" | "pairs", covered: Set<string>, samples: Samples, emit: (s: string) => void, room: () => boolean) {
+function cover(a: Automaton, mode: "words" | "pairs", covered: Set<string>, samples: Samples, emit: (s: string) => void, room: () => boolean, cut: () => void) {
   const { labels, follow, first, last, prev, next } = a;
   const label = (p: number) => labels[p].word ?? `{${labels[p].list}}`;
   const say = (path: number[]) => {
@@ -363,12 +364,18 @@ function cover(a: Automaton, mode: "words" | "pairs", covered: Set<string>, samp
     for (let x = next[out]; x !== -1; x = next[x]) path.push(x);
     return path;
   };
+  let stopped = false;
   const need = (key: string, path: () => number[] | undefined) => {
-    if (covered.has(key)) return;
+    if (stopped || covered.has(key)) return;
     const p = path();
-    if (p) say(p);
+    if (!p) return;
+    if (room()) say(p);
+    else {
+      stopped = true;
+      cut();
+    }
   };
-  for (let p = 0; p < labels.length && room(); p++) {
+  for (let p = 0; p < labels.length && !stopped; p++) {
     if (first.has(p)) need(`<s> ${label(p)}`, () => through(p));
     if (last.has(p)) need(`${label(p)} </s>`, () => through(p));
     if (mode === "words") need(`w:${label(p)}`, () => through(p));
