@@ -160,7 +160,8 @@ export function logSince(offset: number): string {
 let scratchFiles = 0;
 export function withScratchFile<T>(name: string, text: string, use: (path: string) => T): T {
   logFile();
-  // Numbered: two loaders in one millisecond must not read (or remove) each other's file.
+  // The directory is this process's own; the number keeps two loaders (two recognizers) from
+  // reading, or removing, each other's file.
   const path = join(logDir!, `${++scratchFiles}-${name}`);
   writeFileSync(path, text);
   const remove = () => rmSync(path, { force: true });

@@ -358,7 +358,7 @@ export class PocketsphinxRecognizer implements Recognizer {
 
     const modeFlags = mode === "lm" ? ALTERNATIVES_FLAGS : mode === "jsgf" ? { ...RECOGNITION_FLAGS, ...SMALL_GRAMMAR_FLAGS } : RECOGNITION_FLAGS;
     try {
-      withScratchFile(`dict-${process.pid}-${Date.now()}.dict`, smallDict, (dictPath) => {
+      withScratchFile("grammar.dict", smallDict, (dictPath) => {
         const base = { "-hmm": hmm, "-dict": dictPath };
         this.main = new Channel(this.lib, createDecoder(this.lib, ENGINE, { ...base, ...modeFlags, ...options.flags }));
         this.load(this.main, mode, options);
@@ -414,7 +414,7 @@ export class PocketsphinxRecognizer implements Recognizer {
         // A secret's answers are always searched apart: nothing else may be heard at the PIN prompt.
         if (!secret.has(key) && fsg.arcs > CONTEXT_SEARCH_MAX_SHARE * (this.grammar.fsg?.arcs ?? 0)) return;
         const lw = Number(options.flags?.["-lw"] ?? 6.5);
-        const model = await withScratchFile(`grammar-${process.pid}-${Date.now()}-${name}.fsg`, fsg.text, (file) => call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), lw));
+        const model = await withScratchFile(`${name}.fsg`, fsg.text, (file) => call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), lw));
         if (!model) return;
         const ok = (await call(this.lib.ps_set_fsg, main.decoder.ps, name, model)) >= 0;
         this.lib.fsg_model_free(model);
@@ -440,12 +440,12 @@ export class PocketsphinxRecognizer implements Recognizer {
       ok = lib.ps_set_jsgf_string(ps, "grammar", this.jsgf.text) >= 0;
     } else if (mode === "lm") {
       const arpa = trigramArpa(sampleSentences(this.jsgf.rules, "command", 40_000), this.jsgf.words);
-      ok = withScratchFile(`grammar-${process.pid}-${Date.now()}.arpa`, arpa, (file) => lib.ps_set_lm_file(ps, "grammar", file)) >= 0;
+      ok = withScratchFile("grammar.arpa", arpa, (file) => lib.ps_set_lm_file(ps, "grammar", file)) >= 0;
     } else {
       const fsg = compileFsg(this.jsgf, options.fsg);
       this.grammar.fsg = { states: fsg.states, arcs: fsg.arcs, shared: fsg.shared };
       const lw = Number(options.flags?.["-lw"] ?? 6.5);
-      const model = withScratchFile(`grammar-${process.pid}-${Date.now()}.fsg`, fsg.text, (file) => lib.fsg_model_readfile(file, lib.ps_get_logmath(ps), lw));
+      const model = withScratchFile("grammar.fsg", fsg.text, (file) => lib.fsg_model_readfile(file, lib.ps_get_logmath(ps), lw));
       ok = !!model && lib.ps_set_fsg(ps, "grammar", model) >= 0;
       if (model) lib.fsg_model_free(model); // the search keeps its own reference
     }

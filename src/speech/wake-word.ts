@@ -79,7 +79,7 @@ export class WakeWordSpotter {
     }
     const phones = (dictionary.phones(word) ?? added.get(word)!).split(" ").length;
     this.minSeconds = phones * (options.minPhoneSeconds ?? MIN_PHONE_SECONDS);
-    this.decoder = withScratchFile(`wake-${process.pid}-${Date.now()}.dict`, dictionaryText([word], dictionary, added), (dict) =>
+    this.decoder = withScratchFile("wake.dict", dictionaryText([word], dictionary, added), (dict) =>
       createDecoder(this.lib, ENGINE, { "-hmm": hmm, "-dict": dict, "-kws_threshold": String(options.threshold ?? DEFAULT_WAKE_THRESHOLD), ...options.flags }));
     const offset = logSize();
     if (this.lib.ps_set_keyphrase(this.decoder.ps, "wake", word) < 0 || this.lib.ps_set_search(this.decoder.ps, "wake") < 0) {
