@@ -34,7 +34,7 @@ import { createRecognizer, domainFor, ENGINES } from "../src/speech/engines.js";
 import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 
@@ -151,13 +151,19 @@ async function conversationFigures(recognizer: Recognizer, template: string, mat
   report(`${label}: decode after end of speech p50/p95`, `${percentile(toTranscript, 50).toFixed(0)} / ${percentile(toTranscript, 95).toFixed(0)} ms -> reply ${percentile(toReply, 50).toFixed(0)} / ${percentile(toReply, 95).toFixed(0)} ms  (${toReply.length} turns replayed unpaced: the whole utterance is decoded after its end)`);
 }
 
-/** The assistant's own peak RSS over 100 spoken turns, measured in a fresh process (voice-rss.ts). */
+/** The node flags the talkcart launcher runs with: those of its `#!/usr/bin/env -S node ...` line. */
+function launcherNodeFlags(): string[] {
+  const shebang = readFileSync(join(root, "bin/talkcart.js"), "utf8").split("\n", 1)[0];
+  return shebang.split(/\s+/).filter((word) => word.startsWith("--"));
+}
+
+/** The assistant's own peak RSS over 100 spoken turns, measured in a fresh process (voice-rss.ts) run as the launcher runs node. */
 function replayRss(engine: string, template: string): string {
-  const run = spawnSync(process.execPath, [join(root, "dist/bench/voice-rss.js"), engine, template], { encoding: "utf8", timeout: 600_000 });
+  const run = spawnSync(process.execPath, [...launcherNodeFlags(), join(root, "dist/bench/voice-rss.js"), engine, template], { encoding: "utf8", timeout: 600_000 });
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
   if (run.status !== 0 || !line.startsWith("{")) return `failed: ${(run.stderr || run.stdout).trim().split("\n").at(-1)}`;
   const { turns, peakRssMb } = JSON.parse(line) as { turns: number; peakRssMb: number };
-  return `${peakRssMb} MB  (${turns} turns of the en conversation tests, in a process of its own: node, shop, NLU, recognizer, dialogue)`;
+  return `${peakRssMb} MB  (${turns} turns of the en conversation tests, in a process of its own: node ${launcherNodeFlags().join(" ")}, shop, NLU, recognizer, dialogue)`;
 }
 
 async function main() {

@@ -1,6 +1,8 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { talkcart } from "./helpers/cli.js";
 
@@ -59,5 +61,17 @@ describe("talkcart CLI", () => {
       expect(l.intents.length).toBeGreaterThanOrEqual(21);
       expect(l.intents.every((i) => i.expansions > 0)).toBe(true);
     }
+  }, 60_000);
+
+  it("the launcher runs as a program of its own and gives node the flags on its first line", async () => {
+    // (dist/ is built by `npm install`; a module imported first reports how node was started)
+    const probe = join(mkdtempSync(join(tmpdir(), "talkcart-launcher-")), "probe.mjs");
+    writeFileSync(probe, "process.on('exit', () => console.error('execArgv=' + JSON.stringify(process.execArgv)));\n");
+    const launcher = join(root, "bin/talkcart.js");
+    const flags = readFileSync(launcher, "utf8").split("\n", 1)[0].split(" ").filter((w) => w.startsWith("--"));
+    expect(flags).toContain("--max-semi-space-size=4");
+    const { stdout, stderr } = await promisify(execFile)(launcher, ["--help"], { env: { ...process.env, NODE_OPTIONS: `--import ${probe}` } });
+    expect(stdout).toMatch(/^Usage: talkcart/);
+    expect(JSON.parse(stderr.match(/execArgv=(.*)/)![1])).toEqual(flags);
   }, 60_000);
 });
