@@ -15,6 +15,10 @@ describe("catalogPhrasesOf: what a shopper may call a product, for the recognize
   it("says a variant with the name, as the replies say it", () => {
     const phrases = catalogPhrasesOf({ categories: [], products: [product({ name: "Lavazza Crema", brand: "Lavazza", variant: { size: "500 g" } })] }, "en");
     expect(phrases).toContain("lavazza crema five hundred grams");
+    // and with the unit's other spellings of the same number: "kilo" is no "kilogram" to a recognizer
+    const kilo = catalogPhrasesOf({ categories: [], products: [product({ name: "Lavazza Crema", variant: { size: "1 kg" } })] }, "en");
+    expect(kilo).toEqual(expect.arrayContaining(["lavazza crema one kilo", "lavazza crema one kilogram"]));
+    expect(kilo).not.toContain("lavazza crema one kilograms");
     const german = catalogPhrasesOf({ categories: [], products: [product({ name: "Puzzle", variant: { size: "1000 pieces" }, i18n: { de: { variant: { size: "1000 Teile" } } } })] }, "de");
     expect(german).toContain("puzzle eintausend teile");
   });

@@ -1,6 +1,6 @@
 import pluralize from "pluralize";
 import { tokenize } from "../nlu/text.js";
-import { inWords } from "../voice/speech-format.js";
+import { inWords, unitSpellings } from "../voice/speech-format.js";
 
 /** The catalog data the phrases come from: a shop's categories and products. */
 export interface CatalogData {
@@ -19,7 +19,9 @@ export interface CatalogData {
  * What a shopper may call a product, for the recognizer's `{product}` slot. The typed path finds
  * products by search and needs none of this, but a recognizer hears only the words it is given:
  * - names, brands, category words and terms;
- * - a name with its variant said out, as the replies say it: "lavazza crema five hundred grams";
+ * - a name with its variant said out, as the replies say it ("lavazza crema one kilo") and with the
+ *   unit's other spellings ("one kilogram", "five hundred grammes"; the grammar keeps one of those
+ *   that sound alike);
  * - brand and term together, the way people name things: "ariel pods", "lego police station";
  * - English terms of things counted by the piece in the plural too ("add two teddy bears",
  *   "search for unicorns").
@@ -39,7 +41,7 @@ export function catalogPhrasesOf(catalog: CatalogData, locale: string): string[]
     const name = p.i18n?.[locale]?.name ?? p.name;
     add(name);
     add(p.brand);
-    for (const value of Object.values(p.i18n?.[locale]?.variant ?? p.variant ?? {})) add(`${name} ${value}`);
+    for (const value of Object.values(p.i18n?.[locale]?.variant ?? p.variant ?? {})) sizeSpellings(inWords(`${name} ${value}`, locale), locale).forEach(add);
     const brand = tokenize(p.brand, locale).join(" ");
     const countable = (p.unit?.en?.[0] ?? "piece") === "piece";
     // A term that is the product's or brand's own name has no plural ("two cluedos"), nor has "settlers of catan".
@@ -51,4 +53,13 @@ export function catalogPhrasesOf(catalog: CatalogData, locale: string): string[]
     }
   }
   return [...phrases].sort();
+}
+
+/** A phrase ending in a size, with its unit in every spelling of the same number: "one kilo", "one kilogram", "one kilogramme". */
+function sizeSpellings(phrase: string, locale: string): string[] {
+  const words = tokenize(phrase, locale);
+  const unit = words.at(-1) ?? "";
+  const plural = (w: string) => locale === "en" && pluralize.isPlural(w);
+  const spellings = unitSpellings(unit, locale).filter((s) => plural(s) === plural(unit));
+  return spellings.length ? [phrase, ...spellings.map((s) => [...words.slice(0, -1), s].join(" "))] : [phrase];
 }

@@ -363,13 +363,24 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
     }
   };
 
-  /** Catalog phrases as a trie: "lego (city (fire station | police station) | duplo ...)". */
+  /**
+   * Catalog phrases as a trie: "lego (city (fire station | police station) | duplo ...)". Phrases
+   * that sound the same ("five hundred grams" / "grammes") are kept once, the one with the most
+   * dictionary words: a second path would only split the search, and generated pronunciations are guesses.
+   */
   const catalogExp = (phrases: string[]): JsgfExp | null => {
     type Trie = Map<string, Trie> & { end?: boolean };
     const root: Trie = new Map();
+    const bySound = new Map<string, string[]>();
     for (const phrase of phrases) {
       const words = tokenize(phrase, locale);
       if (words.length === 0 || !words.map((w) => word(w)).every(Boolean)) continue; // (every word checked: all missing ones reported)
+      const sound = words.map(phonesOf).join(" ");
+      const kept = bySound.get(sound);
+      const inDictionary = (ws: string[]) => ws.filter((w) => dict.has(w)).length;
+      if (!kept || inDictionary(words) > inDictionary(kept)) bySound.set(sound, words);
+    }
+    for (const words of bySound.values()) {
       let t = root;
       for (const w of words) {
         if (!t.has(w)) t.set(w, new Map() as Trie);

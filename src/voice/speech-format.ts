@@ -97,6 +97,13 @@ export function unitSaidBy(word: string, locale: string): string | undefined {
   return language && UNIT_SPELLINGS[language].get(word.toLowerCase());
 }
 
+/** Every spelling of the unit a word says ("kilo" -> kilo, kilos, kilogram, ...), lower-case; [] for any other word. */
+export function unitSpellings(word: string, locale: string): string[] {
+  const unit = unitSaidBy(word, locale);
+  const language = languageOf(locale);
+  return unit && language ? [...UNIT_SPELLINGS[language]].filter(([, u]) => u === unit).map(([spelling]) => spelling) : [];
+}
+
 /** "grams", "kilograms", "Liter": a unit said out, which ends a size ("five hundred grams") and is no plural of a product. */
 export function isUnitWord(word: string, locale: string): boolean {
   return unitSaidBy(word, locale) !== undefined;
