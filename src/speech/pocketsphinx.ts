@@ -173,6 +173,8 @@ const WHOLE_GRAMMAR_MARGIN = 2;
  * fall under the share; they are cheap then.
  */
 const CONTEXT_SEARCH_MAX_SHARE = 0.25;
+/** The language weight an FSG is read with: the decoder's `-lw` (pocketsphinx's default 6.5). */
+const languageWeight = (options: PocketsphinxOptions) => Number(options.flags?.["-lw"] ?? 6.5);
 /** Lattice paths read for the n-best. */
 const LATTICE_PATHS = 40;
 
@@ -413,8 +415,7 @@ export class PocketsphinxRecognizer implements Recognizer {
         this.grammar.answerSets.push(set);
         // A secret's answers are always searched apart: nothing else may be heard at the PIN prompt.
         if (!secret.has(key) && fsg.arcs > CONTEXT_SEARCH_MAX_SHARE * (this.grammar.fsg?.arcs ?? 0)) return;
-        const lw = Number(options.flags?.["-lw"] ?? 6.5);
-        const model = await withScratchFile(`${name}.fsg`, fsg.text, (file) => call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), lw));
+        const model = await withScratchFile(`${name}.fsg`, fsg.text, (file) => call(this.lib.fsg_model_readfile, file, this.lib.ps_get_logmath(main.decoder.ps), languageWeight(options)));
         if (!model) return;
         const ok = (await call(this.lib.ps_set_fsg, main.decoder.ps, name, model)) >= 0;
         this.lib.fsg_model_free(model);
@@ -444,8 +445,7 @@ export class PocketsphinxRecognizer implements Recognizer {
     } else {
       const fsg = compileFsg(this.jsgf, options.fsg);
       this.grammar.fsg = { states: fsg.states, arcs: fsg.arcs, shared: fsg.shared };
-      const lw = Number(options.flags?.["-lw"] ?? 6.5);
-      const model = withScratchFile("grammar.fsg", fsg.text, (file) => lib.fsg_model_readfile(file, lib.ps_get_logmath(ps), lw));
+      const model = withScratchFile("grammar.fsg", fsg.text, (file) => lib.fsg_model_readfile(file, lib.ps_get_logmath(ps), languageWeight(options)));
       ok = !!model && lib.ps_set_fsg(ps, "grammar", model) >= 0;
       if (model) lib.fsg_model_free(model); // the search keeps its own reference
     }
