@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keepLargeBlocksMapped } from "./malloc-tuning.js";
@@ -126,10 +126,39 @@ export function call<A extends unknown[], R>(fn: Fn<A, R>, ...args: A): Promise<
 let logDir: string | undefined;
 export function logFile(): string {
   if (!logDir) {
-    logDir = mkdtempSync(join(tmpdir(), "talkcart-pocketsphinx-"));
+    removeOrphanedLogDirs();
+    logDir = mkdtempSync(join(tmpdir(), `${LOG_DIR_PREFIX}${process.pid}-`));
     process.once("exit", () => rmSync(logDir!, { recursive: true, force: true }));
   }
   return join(logDir, "pocketsphinx.log");
+}
+
+const LOG_DIR_PREFIX = "talkcart-pocketsphinx-";
+
+/**
+ * Removes the log directories of processes that are gone: a process killed by a signal (a
+ * restarted service, a killed test worker) never runs its exit handler. The directory names
+ * carry the pid; a pid that is alive again (reused) only keeps an old directory a while longer.
+ */
+export function removeOrphanedLogDirs(dir = tmpdir()): void {
+  for (const name of readdirSync(dir)) {
+    const pid = Number(/^talkcart-pocketsphinx-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    try {
+      rmSync(join(dir, name), { recursive: true, force: true });
+    } catch {
+      // another user's directory: theirs to remove
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+  }
 }
 
 export function logSize(): number {
