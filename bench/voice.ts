@@ -2,7 +2,9 @@
  * Voice figures for `npm run bench` (run as its own process, so the peak RSS is the voice
  * pipeline's alone). Per engine that starts here:
  * - per SNR, on the espeak-ng fixtures decoded one by one with no dialogue context: command
- *   acceptance (intent and every slot right; values compared as said: "500 g" is "five hundred grams"), WER, real-time factor (CPU seconds per second of audio);
+ *   acceptance (intent and every slot right, of the reading the dialogue takes: src/dialogue/answers.ts
+ *   heardIn, which drops a request that would take something away when the recognizer is unsure;
+ *   values compared as said: "500 g" is "five hundred grams"), WER, real-time factor (CPU seconds per second of audio);
  *   at 10 and 5 dB also with the noise suppressor (--denoise);
  * - every English conversation test replayed from audio in context (en-us voice, clean and 10 dB):
  *   turns and whole conversations that reach the typed test's outcomes;
@@ -21,7 +23,7 @@ import { wavFileSource } from "../src/audio/sources.js";
 import { filtered, replaySource } from "../src/cli/voice-commands.js";
 import { conversationFiles, readConversation, turnMismatch } from "../src/fixtures/conversations.js";
 import { ensureFixtures, readManifest, recordingOf, type FixtureEntry, type RenderedFixture } from "../src/fixtures/fixtures.js";
-import { chooseHypothesis } from "../src/nlu/choose-hypothesis.js";
+import { heardIn } from "../src/dialogue/answers.js";
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import { IntentMatcher } from "../src/nlu/matcher.js";
 import { editDistance, tokenize } from "../src/nlu/text.js";
@@ -66,7 +68,7 @@ async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, en
     const t = await turns.next();
     await turns.close();
     const heard = t.type === "utterance" || t.type === "too-long" ? t : null;
-    const chosen = heard ? chooseHypothesis(matcher, heard.alternatives) : null;
+    const chosen = heard ? heardIn(matcher, heard.alternatives, "ready") : null;
     if (accepted(entry, chosen?.parse ?? null)) ok++;
     const ref = tokenize(inWords(entry.text, "en"), "en"); // what was said: "60" as "sixty"
     errors += editDistance(ref, tokenize(chosen?.reading.text ?? heard?.alternatives[0]?.text ?? "", "en"));

@@ -1,3 +1,6 @@
+import { chooseHypothesis, type Reading } from "../nlu/choose-hypothesis.js";
+import type { IntentMatcher, Parse } from "../nlu/matcher.js";
+
 /**
  * The intents that answer each question the dialogue asks, by dialogue state, plus the ones that
  * work at any question (cancel, stop, help, repeat). A recognizer may listen for just these while
@@ -50,4 +53,16 @@ export const RISKY_ANSWERS: Readonly<Record<string, Readonly<Record<string, numb
 /** How sure a reading of this intent must be in this dialogue state (undefined: any reading will do). */
 export function sureEnough(intent: string, state: string): number | undefined {
   return RISKY_ANSWERS[state]?.[intent] ?? RISKY[intent];
+}
+
+/**
+ * What the dialogue takes from a spoken turn in a state: the reading that parses best, with its
+ * parse, or no parse when the recognizer is not sure enough for what that request would take away.
+ * Null when there was no reading at all.
+ */
+export function heardIn<T extends Reading>(matcher: IntentMatcher, readings: T[], state: string): { reading: T; parse: Parse | null } | null {
+  const chosen = chooseHypothesis(matcher, readings);
+  if (!chosen?.parse) return chosen;
+  const needed = sureEnough(chosen.parse.intent, state);
+  return needed !== undefined && chosen.reading.confidence < needed ? { reading: chosen.reading, parse: null } : chosen;
 }

@@ -1,4 +1,4 @@
-import { EXCLUSIVE, expectedAnswers, sureEnough } from "./answers.js";
+import { EXCLUSIVE, expectedAnswers, heardIn } from "./answers.js";
 import type { RecognitionContext } from "../speech/types.js";
 import { createActor, waitFor, type Actor, type AnyActorRef } from "xstate";
 import type { IntentMatcher, Parse } from "../nlu/matcher.js";
@@ -6,7 +6,7 @@ import type { Locale, Shop } from "../shop/types.js";
 import { MissingResponseError, renderReply, type Reply } from "../voice/reply.js";
 import { createDialogueMachine, DEFAULT_TIMING, type DialogueMachine, type DialogueTiming } from "./machine.js";
 import { redactLike, redactPin } from "./redact.js";
-import { chooseHypothesis, type Reading } from "../nlu/choose-hypothesis.js";
+import type { Reading } from "../nlu/choose-hypothesis.js";
 import type { CatalogKnowledge } from "./types.js";
 
 export interface ShopCall {
@@ -102,11 +102,9 @@ export class Session {
   /** A spoken turn: the recognizer's n-best; the hypothesis that parses best is the one the dialogue hears. */
   async hear(hypotheses: Reading[]): Promise<TurnTrace> {
     const started = performance.now();
-    const chosen = chooseHypothesis(this.opts.matcher, hypotheses);
-    if (!chosen) return this.send({ type: "UTTERANCE", parse: null }, "", null, started);
-    const needed = chosen.parse ? sureEnough(chosen.parse.intent, this.state) : undefined;
-    if (needed !== undefined && chosen.reading.confidence < needed) return this.send({ type: "UTTERANCE", parse: null }, chosen.reading.text, null, started);
-    return this.send({ type: "UTTERANCE", parse: chosen.parse }, chosen.reading.text, chosen.parse, started);
+    const heard = heardIn(this.opts.matcher, hypotheses, this.state);
+    if (!heard) return this.send({ type: "UTTERANCE", parse: null }, "", null, started);
+    return this.send({ type: "UTTERANCE", parse: heard.parse }, heard.reading.text, heard.parse, started);
   }
 
   /**
