@@ -68,8 +68,13 @@ describe("talkcart CLI", () => {
     const probe = join(mkdtempSync(join(tmpdir(), "talkcart-launcher-")), "probe.mjs");
     writeFileSync(probe, "process.on('exit', () => console.error('execArgv=' + JSON.stringify(process.execArgv)));\n");
     const launcher = join(root, "bin/talkcart.js");
-    const flags = readFileSync(launcher, "utf8").split("\n", 1)[0].split(" ").filter((w) => w.startsWith("--"));
+    const flagsOf = (command: string) => command.split(/\s+/).filter((w) => w.startsWith("--"));
+    const flags = flagsOf(readFileSync(launcher, "utf8").split("\n", 1)[0]);
     expect(flags).toContain("--max-semi-space-size=4");
+    // the other ways it is started run node with the same flags
+    expect(flagsOf(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts.start)).toEqual(flags);
+    const service = readFileSync(join(root, "device/talkcart.service"), "utf8").match(/^ExecStart=(.*)$/m)![1];
+    expect(flagsOf(service.split(" bin/talkcart.js")[0])).toEqual(flags);
     const { stdout, stderr } = await promisify(execFile)(launcher, ["--help"], { env: { ...process.env, NODE_OPTIONS: `--import ${probe}` } });
     expect(stdout).toMatch(/^Usage: talkcart/);
     expect(JSON.parse(stderr.match(/execArgv=(.*)/)![1])).toEqual(flags);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,14 +15,22 @@ describe("pocketsphinx log directories", () => {
       own: `talkcart-pocketsphinx-${process.pid}-g7h8i9`,
       unnamed: "talkcart-pocketsphinx-Xy12Zq", // no pid in the name: nothing to go by
       other: "someone-elses-dir",
+      link: `talkcart-pocketsphinx-${gone}-link`, // a symlink, even with a dead pid, is left alone
     };
+    const target = mkdtempSync(join(tmpdir(), "talkcart-link-target-"));
+    writeFileSync(join(target, "keep"), "");
     for (const name of Object.values(names)) {
+      if (name === names.link) {
+        symlinkSync(target, join(dir, name));
+        continue;
+      }
       mkdirSync(join(dir, name));
       writeFileSync(join(dir, name, "pocketsphinx.log"), "INFO: ...\n");
     }
     removeOrphanedLogDirs(dir);
     expect(existsSync(join(dir, names.gone))).toBe(false);
-    expect(readdirSync(dir).sort()).toEqual([names.alive, names.own, names.unnamed, names.other].sort());
+    expect(readdirSync(dir).sort()).toEqual([names.alive, names.own, names.unnamed, names.other, names.link].sort());
+    expect(existsSync(join(target, "keep"))).toBe(true);
     expect(basename(dirname(logFile()))).toMatch(new RegExp(`^talkcart-pocketsphinx-${process.pid}-`));
   });
 });

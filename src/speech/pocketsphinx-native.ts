@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keepLargeBlocksMapped } from "./malloc-tuning.js";
@@ -139,15 +139,26 @@ const LOG_DIR_PREFIX = "talkcart-pocketsphinx-";
  * Removes the log directories of processes that are gone: a process killed by a signal (a
  * restarted service, a killed test worker) never runs its exit handler. The directory names
  * carry the pid; a pid that is alive again (reused) only keeps an old directory a while longer.
+ * Only real directories of this user are touched (/tmp is shared), and a sweep that fails costs
+ * nothing but the sweep.
  */
 export function removeOrphanedLogDirs(dir = tmpdir()): void {
-  for (const name of readdirSync(dir)) {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // a /tmp that cannot be listed: nothing to sweep
+  }
+  for (const name of names) {
     const pid = Number(/^talkcart-pocketsphinx-(\d+)-/.exec(name)?.[1]);
     if (!pid || pid === process.pid || isAlive(pid)) continue;
+    const path = join(dir, name);
     try {
-      rmSync(join(dir, name), { recursive: true, force: true });
+      // (mkdtemp makes it 0700: once it is ours and no symlink, no one else can have put a link inside)
+      const stat = lstatSync(path);
+      if (stat.isDirectory() && stat.uid === process.getuid?.()) rmSync(path, { recursive: true, force: true });
     } catch {
-      // another user's directory: theirs to remove
+      // another process removed it first
     }
   }
 }
