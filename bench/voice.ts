@@ -161,11 +161,12 @@ function launcherNodeFlags(): string[] {
 
 /** The assistant's own peak RSS over 100 spoken turns, measured in a fresh process (voice-rss.ts) run as the launcher runs node. */
 function replayRss(engine: string, template: string): string {
-  const run = spawnSync(process.execPath, [...launcherNodeFlags(), join(root, "dist/bench/voice-rss.js"), engine, template], { encoding: "utf8", timeout: 600_000 });
+  const flags = launcherNodeFlags();
+  const run = spawnSync(process.execPath, [...flags, join(root, "dist/bench/voice-rss.js"), engine, template], { encoding: "utf8", timeout: 600_000 });
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
   if (run.status !== 0 || !line.startsWith("{")) return `failed: ${(run.stderr || run.stdout).trim().split("\n").at(-1)}`;
   const { turns, peakRssMb } = JSON.parse(line) as { turns: number; peakRssMb: number };
-  return `${peakRssMb} MB  (${turns} turns of the en conversation tests, in a process of its own: node ${launcherNodeFlags().join(" ")}, shop, NLU, recognizer, dialogue)`;
+  return `${peakRssMb} MB  (${turns} turns of the en conversation tests, in a process of its own: node ${flags.join(" ")}, shop, NLU, recognizer, dialogue)`;
 }
 
 async function main() {

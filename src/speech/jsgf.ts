@@ -371,13 +371,13 @@ export function buildJsgf(domain: RecognitionDomain, options: JsgfOptions = {}):
   const catalogExp = (phrases: string[]): JsgfExp | null => {
     type Trie = Map<string, Trie> & { end?: boolean };
     const root: Trie = new Map();
+    const inDictionary = (ws: string[]) => ws.filter((w) => dict.has(w)).length;
     const bySound = new Map<string, string[]>();
     for (const phrase of phrases) {
       const words = tokenize(phrase, locale);
       if (words.length === 0 || !words.map((w) => word(w)).every(Boolean)) continue; // (every word checked: all missing ones reported)
       const sound = words.map(phonesOf).join(" ");
       const kept = bySound.get(sound);
-      const inDictionary = (ws: string[]) => ws.filter((w) => dict.has(w)).length;
       if (!kept || inDictionary(words) > inDictionary(kept)) bySound.set(sound, words);
     }
     for (const words of bySound.values()) {

@@ -124,6 +124,7 @@ export function call<A extends unknown[], R>(fn: Fn<A, R>, ...args: A): Promise<
  * file so that a failure can be explained with pocketsphinx's own words (`logSince`).
  */
 let logDir: string | undefined;
+const LOG_DIR_PREFIX = "talkcart-pocketsphinx-";
 export function logFile(): string {
   if (!logDir) {
     removeOrphanedLogDirs();
@@ -132,8 +133,6 @@ export function logFile(): string {
   }
   return join(logDir, "pocketsphinx.log");
 }
-
-const LOG_DIR_PREFIX = "talkcart-pocketsphinx-";
 
 /**
  * Removes the log directories of processes that are gone: a process killed by a signal (a
@@ -150,7 +149,7 @@ export function removeOrphanedLogDirs(dir = tmpdir()): void {
     return; // a /tmp that cannot be listed: nothing to sweep
   }
   for (const name of names) {
-    const pid = Number(/^talkcart-pocketsphinx-(\d+)-/.exec(name)?.[1]);
+    const pid = name.startsWith(LOG_DIR_PREFIX) ? Number(/^(\d+)-/.exec(name.slice(LOG_DIR_PREFIX.length))?.[1]) : 0;
     if (!pid || pid === process.pid || isAlive(pid)) continue;
     const path = join(dir, name);
     try {
