@@ -6,6 +6,9 @@
  *   heardIn, which drops a request that would take something away when the recognizer is unsure;
  *   values compared as said: "500 g" is "five hundred grams"), WER, real-time factor (CPU seconds per second of audio);
  *   at 10 and 5 dB also with the noise suppressor (--denoise);
+ * - pocketsphinx only: the same clean and 10 dB fixtures after each voice has enrolled (`talkcart
+ *   enroll`: it read 30 other sentences of the grammar, the model was MAP-adapted to them), per voice
+ *   beside the speaker-independent figures;
  * - every English conversation test replayed from audio in context (en-us voice, clean and 10 dB):
  *   turns and whole conversations that reach the typed test's outcomes;
  * - 20 turns replayed at the pace of speech: latency from the end of speech (the VAD's decision)
@@ -22,7 +25,7 @@ import { join } from "node:path";
 import { wavFileSource } from "../src/audio/sources.js";
 import { filtered, replaySource } from "../src/cli/voice-commands.js";
 import { conversationFiles, readConversation, turnMismatch } from "../src/fixtures/conversations.js";
-import { ensureFixtures, readManifest, recordingOf, type FixtureEntry, type RenderedFixture } from "../src/fixtures/fixtures.js";
+import { ensureFixtures, readManifest, recordingOf, VARIANTS, type FixtureEntry, type RenderedFixture } from "../src/fixtures/fixtures.js";
 import { heardIn } from "../src/dialogue/answers.js";
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import { IntentMatcher } from "../src/nlu/matcher.js";
@@ -32,8 +35,12 @@ import { openSqlite } from "../src/shop/db.js";
 import { SqlShop } from "../src/shop/sql-shop.js";
 import { Session } from "../src/dialogue/session.js";
 import { catalogPhrasesOf } from "../src/speech/catalog-phrases.js";
-import { createRecognizer, domainFor, ENGINES } from "../src/speech/engines.js";
-import { RecognizerUnavailable, type Recognizer } from "../src/speech/types.js";
+import { createRecognizer, domainFor, ENGINES, type EngineName } from "../src/speech/engines.js";
+import { DEFAULT_PROMPTS, enrollmentPrompts } from "../src/speech/enrollment-prompts.js";
+import { grammarWithDictionary, modelFiles } from "../src/speech/pocketsphinx.js";
+import { adaptModel } from "../src/speech/speaker-adaptation.js";
+import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "../src/speech/types.js";
+import { spokenReadings } from "../src/fixtures/spoken-readings.js";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -44,6 +51,8 @@ const root = fileURLToPath(new URL("../..", import.meta.url)); // built to dist/
 const fixturesDir = join(root, "audio-fixtures");
 const report = (name: string, value: string) => console.log(`${name.padEnd(46)} ${value}`);
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+/** Sentences each voice reads to enroll: `talkcart enroll`'s default. */
+const ENROLL_SENTENCES = DEFAULT_PROMPTS;
 const pct = (a: number, n: number) => `${((100 * a) / Math.max(1, n)).toFixed(1)}%`;
 
 /** One line in `every`, by a hash of its text: the same lines in every voice and every run. */
@@ -59,17 +68,24 @@ function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<st
   return expected.length === got.length && expected.every(([k, v]) => inWords(String(parse.slots[k]), "en") === inWords(String(v), "en"));
 }
 
-async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string, denoise = false) {
+/** Acceptance, WER and RTF of the entries; resolves to how many were accepted per voice. */
+async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string, denoise = false): Promise<Map<string, { ok: number; files: number }>> {
   const paths = await ensureFixtures(entries, { fixturesDir });
   let ok = 0, errors = 0, words = 0, audioSeconds = 0;
+  const byVoice = new Map<string, { ok: number; files: number }>();
   const cpu0 = process.cpuUsage();
   for (const [i, entry] of entries.entries()) {
+    const voice = byVoice.get(entry.variant) ?? byVoice.set(entry.variant, { ok: 0, files: 0 }).get(entry.variant)!;
+    voice.files++;
     const turns = new StreamingTurns(filtered(wavFileSource(paths[i]), { denoise }), recognizer);
     const t = await turns.next();
     await turns.close();
     const heard = t.type === "utterance" || t.type === "too-long" ? t : null;
     const chosen = heard ? heardIn(matcher, heard.alternatives, "ready") : null;
-    if (accepted(entry, chosen?.parse ?? null)) ok++;
+    if (accepted(entry, chosen?.parse ?? null)) {
+      ok++;
+      voice.ok++;
+    }
     const ref = tokenize(inWords(entry.text, "en"), "en"); // what was said: "60" as "sixty"
     errors += editDistance(ref, tokenize(chosen?.reading.text ?? heard?.alternatives[0]?.text ?? "", "en"));
     words += ref.length;
@@ -77,6 +93,55 @@ async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, en
   }
   const cpu = process.cpuUsage(cpu0);
   report(`${label}: acceptance / WER / RTF`, `${pct(ok, entries.length)} / ${pct(errors, words)} / ${((cpu.user + cpu.system) / 1e6 / audioSeconds).toFixed(3)}  (${entries.length} files, whole files incl. padding)`);
+  return byVoice;
+}
+
+const perVoice = (counts: Map<string, { ok: number; files: number }>) => [...counts].map(([voice, c]) => `${voice} ${pct(c.ok, c.files)}`).join(", ");
+
+/**
+ * The same fixtures after each voice has enrolled (`talkcart enroll`): ENROLL_SENTENCES sentences
+ * of the grammar, none of them a fixture's text, read in that voice; the model is MAP-adapted to
+ * them and that voice's files are decoded with it. Beside it, per voice, the speaker-independent figures.
+ */
+async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, matcher: IntentMatcher, manifest: ReturnType<typeof readManifest>, every: number, independent: Map<number | null, Map<string, { ok: number; files: number }>>) {
+  const spoken = (text: string) => tokenize(inWords(text, "en"), "en").join(" ");
+  const tested = new Set(manifest.files.filter((f) => f.locale === "en").map((f) => spoken(f.text)));
+  const files = modelFiles("en");
+  const { jsgf, dictionary } = grammarWithDictionary(domain, files.dict);
+  const prompts = enrollmentPrompts(jsgf, ENROLL_SENTENCES, { exclude: (text) => tested.has(text) });
+  const work = mkdtempSync(join(tmpdir(), "talkcart-bench-enroll-"));
+  const totals = new Map<number | null, Map<string, { ok: number; files: number }>>();
+  let adaptMs = 0;
+  try {
+    for (const variant of VARIANTS.en) {
+      const readings = await spokenReadings(prompts, variant);
+      const started = performance.now();
+      const model = join(work, variant.id);
+      await adaptModel({ baseModel: files.hmm, dictionary, readings, out: model });
+      adaptMs += performance.now() - started;
+      const recognizer = await createRecognizer(engine, domain, { acousticModel: model });
+      try {
+        for (const snr of [null, 10]) {
+          const entries = manifest.files.filter((f) => f.locale === "en" && f.variant === variant.id && f.snr === snr && inSample(f.text, every));
+          const counts = await fixtureFigures(recognizer, matcher, entries, `  ${variant.id} ${snr === null ? "clean" : `${snr} dB`} enrolled`);
+          const total = totals.get(snr) ?? totals.set(snr, new Map()).get(snr)!;
+          for (const [voice, c] of counts) total.set(voice, c);
+        }
+      } finally {
+        await recognizer.close();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  for (const [snr, counts] of totals) {
+    const ok = [...counts.values()].reduce((s, c) => s + c.ok, 0);
+    const n = [...counts.values()].reduce((s, c) => s + c.files, 0);
+    const before = independent.get(snr);
+    report(`${engine} en ${snr === null ? "clean" : `${snr} dB`}, after enrollment: acceptance`, `${pct(ok, n)}  (${n} files; each voice read ${ENROLL_SENTENCES} other sentences once, model MAP-adapted in ${(adaptMs / VARIANTS.en.length / 1000).toFixed(1)} s per voice)`);
+    report("  per voice, enrolled", perVoice(counts));
+    if (before) report("  per voice, speaker-independent", perVoice(before));
+  }
 }
 
 /**
@@ -195,10 +260,13 @@ async function main() {
       try {
         const liveOnly = process.env.TALKCART_BENCH_VOICE === "live";
         // With --denoise (RNNoise) beside the same files as they are: it is opt-in, see src/audio/denoiser.ts.
+        const independent = new Map<number | null, Map<string, { ok: number; files: number }>>();
         for (const [snr, denoise] of liveOnly ? [] : ([[null, false], [20, false], [10, false], [10, true], [5, false], [5, true]] as const)) {
           const entries = manifest.files.filter((f) => f.locale === "en" && f.snr === snr && inSample(f.text, every));
-          await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}${denoise ? " --denoise" : ""}`, denoise);
+          const counts = await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}${denoise ? " --denoise" : ""}`, denoise);
+          if (!denoise) independent.set(snr, counts);
         }
+        if (!liveOnly && engine === "pocketsphinx") await enrolledFigures(engine, domainFor(grammar, phrases), matcher, manifest, every, independent);
         for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
         await livePacedLatency(recognizer, template, matcher, 20, `${engine} en live pace`);
         report(`${engine} en: peak RSS, this benchmark`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (all of the above in one process)`);

@@ -4,6 +4,7 @@ import { voskStatus } from "../speech/vosk.js";
 import { AZURE_ENV_HELP, azureSpeechSettings } from "../speech/azure-service.js";
 import { DEFAULT_DICT, DEFAULT_HMM } from "../speech/jsgf.js";
 import { INSTALL_HINT } from "../speech/pocketsphinx-native.js";
+import { ADAPTATION_HINT, adaptationTools, enrollmentInfo } from "../speech/speaker-adaptation.js";
 import { createWakeWordSpotter, DEFAULT_WAKE_WORD } from "../speech/wake-word.js";
 
 /** One line of `talkcart doctor`: what was looked for, whether it is there, and how to get it. */
@@ -55,8 +56,11 @@ export function captureDevices(arecordList: string | null, procPcm: string | nul
   });
 }
 
-/** What voice needs, checked on this machine: capture tools and devices, engines and models, voices, players. */
-export function doctor(env = process.env, asoundDir = "/proc/asound"): Check[] {
+/**
+ * What voice needs, checked on this machine: capture tools and devices, engines and models, voices,
+ * players. `enrolled`: the speaker-adapted model in use, if any (see speaker-adaptation.ts enrolledModel).
+ */
+export function doctor(env = process.env, asoundDir = "/proc/asound", enrolled?: string): Check[] {
   const checks: Check[] = [];
   const sox = which("rec") ?? which("sox");
   checks.push({ area: "capture", name: "sox / rec", ok: !!sox, detail: sox ?? "not found", fix: sox ? undefined : "apt-get install sox libsox-fmt-all" });
@@ -84,6 +88,14 @@ export function doctor(env = process.env, asoundDir = "/proc/asound"): Check[] {
     wake = { ok: false, detail: (e as Error).message };
   }
   checks.push({ area: "engine", name: `wake word "${DEFAULT_WAKE_WORD}"`, ok: wake.ok, detail: wake.detail, fix: wake.ok ? undefined : `${INSTALL_HINT}; without it, push-to-talk (listen --ptt)` });
+  // Adaptation to the speaker's voice (talkcart enroll): the tools, and the model it made here.
+  const { missing } = adaptationTools(env.TALKCART_SPHINXTRAIN_DIR);
+  const info = enrolled ? enrollmentInfo(enrolled) : null;
+  checks.push({
+    area: "engine", name: "voice adaptation", ok: missing.length === 0,
+    detail: missing.length ? `${missing.join(", ")} not found` : info ? `adapted to your voice: ${enrolled} (${info.readings} sentences, ${info.adaptedAt.slice(0, 10)})` : "SphinxTrain present; not enrolled (talkcart enroll)",
+    fix: missing.length ? ADAPTATION_HINT : undefined,
+  });
   for (const locale of ["en", "de"]) {
     const vosk = voskStatus(locale, env);
     checks.push({ area: "engine", name: `vosk ${locale} (offline)`, ok: vosk.ok, detail: vosk.ok ? `${vosk.model}` : vosk.problem ?? "no model", fix: vosk.ok ? undefined : "see `talkcart models` (TALKCART_VOSK_MODEL)" });

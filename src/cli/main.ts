@@ -15,6 +15,8 @@ import { intentsCheck, intentsEval } from "./intents-commands.js";
 import { DEMO_PIN } from "../shop/seed.js";
 import { doctor, formatChecks } from "./doctor.js";
 import { registerVoiceCommands } from "./voice-commands.js";
+import { registerEnrollCommand } from "./enroll-command.js";
+import { enrolledModel } from "../speech/speaker-adaptation.js";
 import { downloadModel, formatModelsReport, formatProgress, ModelDownloadError, modelsReport, type DownloadProgress } from "../speech/models.js";
 import { EspeakSynthesizer } from "../voice/espeak.js";
 import { playPcm } from "../voice/playback.js";
@@ -183,6 +185,7 @@ program.command("speak").argument("<text>", "what to say").description("speak a 
   });
 
 const { listen, voiceReadiness } = registerVoiceCommands(program, { config, out, chat });
+registerEnrollCommand(program, { config, out });
 
 program.command("models").description("which speech models are installed, and how to get one")
   .option("--download <name>", "download and install a known Vosk model (needs the internet)")
@@ -206,7 +209,8 @@ program.command("models").description("which speech models are installed, and ho
 
 program.command("doctor").description("which capture tools, devices, engines, models and voices are present, and what to install")
   .action(async (_o, cmd: Command) => {
-    const checks = doctor();
+    const cfg = config(cmd);
+    const checks = doctor(process.env, undefined, enrolledModel(cfg.dataDir, cfg.locale));
     out(cmd, checks, () => formatChecks(checks));
   });
 

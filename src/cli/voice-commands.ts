@@ -17,6 +17,7 @@ import { createWakeWordSpotter, type WakeWordSpotter } from "../speech/wake-word
 import { EspeakSynthesizer } from "../voice/espeak.js";
 import { playPcm } from "../voice/playback.js";
 import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
+import { enrolledModel } from "../speech/speaker-adaptation.js";
 import { runVoiceLoop, type Trigger } from "../pipeline/voice-loop.js";
 import type { Session } from "../dialogue/session.js";
 import type { SqlShop } from "../shop/sql-shop.js";
@@ -29,11 +30,15 @@ export async function catalogPhrases(shop: SqlShop, locale: Locale): Promise<str
 
 export async function openRecognizer(config: Config, shop: SqlShop, engine?: string): Promise<Recognizer> {
   const domain = domainFor(loadIntents(config, config.locale), await catalogPhrases(shop, config.locale));
-  if (engine) return createRecognizer(engine as EngineName, domain);
-  const { recognizer, skipped } = await firstAvailableRecognizer(domain);
+  const settings = { acousticModel: enrolledModel(config.dataDir, config.locale) };
+  if (engine) return createRecognizer(engine as EngineName, domain, settings);
+  const { recognizer, skipped } = await firstAvailableRecognizer(domain, settings);
   if (!recognizer) throw new RecognizerUnavailable("speech", `no speech engine is available: ${skipped.join("; ")}`);
   return recognizer;
 }
+
+/** The speaker-adapted model the recognizer was opened with (pocketsphinx after `talkcart enroll`). */
+const adaptedModel = (config: Config, recognizer: Recognizer) => (recognizer.name === "pocketsphinx" ? enrolledModel(config.dataDir, config.locale) ?? null : null);
 
 /**
  * For commands that cannot go on without an engine (transcribe, replay): a missing or unknown one
@@ -188,7 +193,8 @@ export function registerVoiceCommands(program: Command, helpers: {
         ? { kind: "ptt", pressed: () => new Promise((resolve) => { ui.write("\n[press Enter and speak]"); process.stdin.once("data", () => resolve()); }) }
         : { kind: "always" };
     const how = spotter ? ` Say "${spotter.word}" before a request.` : "";
-    console.log(`Listening with ${recognizer.name} (${cfg.locale}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
+    const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
+    console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());
     try {
@@ -248,7 +254,7 @@ export function registerVoiceCommands(program: Command, helpers: {
           });
         }
         await turns.close();
-        out(cmd, { file, engine: recognizer.name, utterances: results }, () => results.map((r) =>
+        out(cmd, { file, engine: recognizer.name, adaptedModel: adaptedModel(cfg, recognizer), utterances: results }, () => results.map((r) =>
           `${(r.startMs / 1000).toFixed(2)}-${(r.endMs / 1000).toFixed(2)} s  ${r.chosen ?? "(nothing recognized)"}\n  intent ${r.intent ?? "-"} ${JSON.stringify(r.slots)}\n${r.alternatives.map((a) => `  ${a.confidence.toFixed(3)}  ${a.text}`).join("\n")}`).join("\n") || "no speech found");
       } finally {
         await recognizer.close();

@@ -5,11 +5,17 @@ import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "
 export const ENGINES = ["pocketsphinx", "vosk", "azure"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
+/** What a person set up beyond the domain. */
+export interface EngineSettings {
+  /** pocketsphinx: an acoustic model adapted to the speaker's voice (`talkcart enroll`). */
+  acousticModel?: string;
+}
+
 /** Each engine is loaded only when asked for: a machine without one must not pay for (or fail on) it. */
-const factories: Record<EngineName, (domain: RecognitionDomain) => Promise<Recognizer>> = {
-  pocketsphinx: async (domain) => {
+const factories: Record<EngineName, (domain: RecognitionDomain, settings: EngineSettings) => Promise<Recognizer>> = {
+  pocketsphinx: async (domain, settings) => {
     const { createPocketsphinxRecognizer } = await import("./pocketsphinx.js");
-    return createPocketsphinxRecognizer({ domain });
+    return createPocketsphinxRecognizer({ domain, hmm: settings.acousticModel });
   },
   vosk: async (domain) => {
     const { createVoskRecognizer } = await import("./vosk.js");
@@ -26,22 +32,22 @@ export function domainFor(grammar: Grammar, catalogPhrases: string[] = []): Reco
   return { locale: grammar.locale, grammar, catalogPhrases, contexts: answerSets(), exclusiveContexts: exclusiveAnswerSets() };
 }
 
-export async function createRecognizer(engine: EngineName, domain: RecognitionDomain): Promise<Recognizer> {
+export async function createRecognizer(engine: EngineName, domain: RecognitionDomain, settings: EngineSettings = {}): Promise<Recognizer> {
   if (!ENGINES.includes(engine)) throw new RecognizerUnavailable(engine, `unknown engine: use one of ${ENGINES.join(", ")}`);
-  return factories[engine](domain);
+  return factories[engine](domain, settings);
 }
 
 /**
  * The engine to use when none is named: TALKCART_STT, else the first that starts for this locale
  * (offline engines first). Resolves to the recognizer and the reasons the others were passed over.
  */
-export async function firstAvailableRecognizer(domain: RecognitionDomain, env = process.env): Promise<{ recognizer: Recognizer | null; skipped: string[] }> {
+export async function firstAvailableRecognizer(domain: RecognitionDomain, settings: EngineSettings = {}, env = process.env): Promise<{ recognizer: Recognizer | null; skipped: string[] }> {
   const wanted = env.TALKCART_STT as EngineName | undefined;
   const order: EngineName[] = wanted ? [wanted] : [...ENGINES];
   const skipped: string[] = [];
   for (const engine of order) {
     try {
-      return { recognizer: await createRecognizer(engine, domain), skipped };
+      return { recognizer: await createRecognizer(engine, domain, settings), skipped };
     } catch (e) {
       if (!(e instanceof RecognizerUnavailable)) throw e;
       skipped.push(e.message);

@@ -110,6 +110,31 @@ export interface PocketsphinxOptions {
   redecodeFirst?: boolean;
 }
 
+/** The acoustic model and dictionary for a locale: the ones given, else set in the environment, else Debian's en-us. */
+export function modelFiles(locale: string, chosen: { hmm?: string; dict?: string } = {}, env = process.env): { hmm: string; dict: string } {
+  const ownModel = chosen.hmm ?? env.TALKCART_POCKETSPHINX_MODEL;
+  // The installed model is English. German through it (espeak-ng spellings of German words in
+  // English phones) understood 15 of 71 German fixtures: worse than no voice at all.
+  if (!ownModel && !/^en\b/.test(locale)) {
+    throw new RecognizerUnavailable(ENGINE, `only an English acoustic model is installed (pocketsphinx-en-us): for '${locale}' set TALKCART_POCKETSPHINX_MODEL and TALKCART_POCKETSPHINX_DICT to a model of that language, or use vosk or azure`);
+  }
+  return { hmm: ownModel ?? DEFAULT_HMM, dict: chosen.dict ?? env.TALKCART_POCKETSPHINX_DICT ?? DEFAULT_DICT };
+}
+
+/**
+ * The domain's JSGF grammar and a pronouncing dictionary of just its words (with the generated
+ * ones): the full cmudict would cost every decoder ~134k entries of memory and load time.
+ */
+export function grammarWithDictionary(domain: RecognitionDomain, dictPath: string, jsgfOptions?: PocketsphinxOptions["jsgf"]): { jsgf: JsgfGrammar; dictionary: string } {
+  try {
+    const dictionary = loadDictionary(dictPath);
+    const jsgf = buildJsgf(domain, { ...jsgfOptions, dictionary });
+    return { jsgf, dictionary: dictionaryText(jsgf.words, dictionary, jsgf.added) };
+  } catch (e) {
+    throw new RecognizerUnavailable(ENGINE, `no grammar for locale '${domain.locale}': ${(e as Error).message}`);
+  }
+}
+
 /** Grammars whose inlined size (words) stays at or below this go to pocketsphinx as JSGF text. */
 export const JSGF_INLINE_LIMIT = 4000;
 
@@ -330,28 +355,13 @@ export class PocketsphinxRecognizer implements Recognizer {
     this.redecodeFirst = options.redecodeFirst ?? true;
     this.floor = new NoiseFloor(options.noiseFloor ?? NOISE_FLOOR_RMS);
     this.rejectBelow = options.rejectBelow === false ? -Infinity : options.rejectBelow ?? REJECT_BELOW;
-    const ownModel = options.hmm ?? process.env.TALKCART_POCKETSPHINX_MODEL;
-    // The installed model is English. German through it (espeak-ng spellings of German words in
-    // English phones) understood 15 of 71 German fixtures: worse than no voice at all.
-    if (!ownModel && !/^en\b/.test(this.locale)) {
-      throw new RecognizerUnavailable(ENGINE, `only an English acoustic model is installed (pocketsphinx-en-us): for '${this.locale}' set TALKCART_POCKETSPHINX_MODEL and TALKCART_POCKETSPHINX_DICT to a model of that language, or use vosk or azure`);
-    }
-    const hmm = ownModel ?? DEFAULT_HMM;
-    const dict = options.dict ?? process.env.TALKCART_POCKETSPHINX_DICT ?? DEFAULT_DICT;
+    const { hmm, dict } = modelFiles(this.locale, options);
     this.lib = loadPocketsphinx(ENGINE);
     if (!existsSync(hmm)) throw new RecognizerUnavailable(ENGINE, `acoustic model directory not found: ${hmm} — ${INSTALL_HINT}, or set TALKCART_POCKETSPHINX_MODEL`);
     if (!existsSync(dict)) throw new RecognizerUnavailable(ENGINE, `pronouncing dictionary not found: ${dict} — ${INSTALL_HINT}, or set TALKCART_POCKETSPHINX_DICT`);
 
     let smallDict: string;
-    try {
-      const dictionary = loadDictionary(dict);
-      this.jsgf = buildJsgf(options.domain, { ...options.jsgf, dictionary });
-      // The decoders get a dictionary of just the grammar's words (with the generated ones):
-      // the full cmudict would cost every decoder ~134k entries of memory and load time.
-      smallDict = dictionaryText(this.jsgf.words, dictionary, this.jsgf.added);
-    } catch (e) {
-      throw new RecognizerUnavailable(ENGINE, `no grammar for locale '${this.locale}': ${(e as Error).message}`);
-    }
+    ({ jsgf: this.jsgf, dictionary: smallDict } = grammarWithDictionary(options.domain, dict, options.jsgf));
     const inlinedWords = inlinedSize(this.jsgf.rules);
     const requested = options.grammarMode ?? "auto";
     const mode: GrammarMode = requested === "auto" ? (inlinedWords <= JSGF_INLINE_LIMIT ? "jsgf" : "fsg") : requested;
