@@ -38,7 +38,7 @@ import { catalogPhrasesOf } from "../src/speech/catalog-phrases.js";
 import { createRecognizer, domainFor, ENGINES, type EngineName } from "../src/speech/engines.js";
 import { DEFAULT_PROMPTS, enrollmentPrompts } from "../src/speech/enrollment-prompts.js";
 import { grammarWithDictionary, modelFiles } from "../src/speech/pocketsphinx.js";
-import { adaptModel } from "../src/speech/speaker-adaptation.js";
+import { ADAPTATION_HINT, adaptationTools, adaptModel } from "../src/speech/speaker-adaptation.js";
 import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "../src/speech/types.js";
 import { spokenReadings } from "../src/fixtures/spoken-readings.js";
 import { spawnSync } from "node:child_process";
@@ -51,6 +51,8 @@ const root = fileURLToPath(new URL("../..", import.meta.url)); // built to dist/
 const fixturesDir = join(root, "audio-fixtures");
 const report = (name: string, value: string) => console.log(`${name.padEnd(46)} ${value}`);
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+/** The voice the conversations and the live-pace turns are spoken in. */
+const CONVERSATION_VOICE = "en-us-s150";
 /** Sentences each voice reads to enroll: `talkcart enroll`'s default. */
 const ENROLL_SENTENCES = DEFAULT_PROMPTS;
 const pct = (a: number, n: number) => `${((100 * a) / Math.max(1, n)).toFixed(1)}%`;
@@ -103,7 +105,9 @@ const perVoice = (counts: Map<string, { ok: number; files: number }>) => [...cou
  * of the grammar, none of them a fixture's text, read in that voice; the model is MAP-adapted to
  * them and that voice's files are decoded with it. Beside it, per voice, the speaker-independent figures.
  */
-async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, matcher: IntentMatcher, manifest: ReturnType<typeof readManifest>, every: number, independent: Map<number | null, Map<string, { ok: number; files: number }>>) {
+async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, matcher: IntentMatcher, manifest: ReturnType<typeof readManifest>, every: number, independent: Map<number | null, Map<string, { ok: number; files: number }>>, template: string) {
+  const { missing } = adaptationTools();
+  if (missing.length) return report(`${engine} en, after enrollment`, `skipped: ${missing.join(", ")} not found (${ADAPTATION_HINT})`);
   const spoken = (text: string) => tokenize(inWords(text, "en"), "en").join(" ");
   const tested = new Set(manifest.files.filter((f) => f.locale === "en").map((f) => spoken(f.text)));
   const files = modelFiles("en");
@@ -126,6 +130,10 @@ async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, ma
           const counts = await fixtureFigures(recognizer, matcher, entries, `  ${variant.id} ${snr === null ? "clean" : `${snr} dB`} enrolled`);
           const total = totals.get(snr) ?? totals.set(snr, new Map()).get(snr)!;
           for (const [voice, c] of counts) total.set(voice, c);
+        }
+        // The conversations are spoken in this voice: replay them with its adapted model too.
+        if (variant.id === CONVERSATION_VOICE) {
+          for (const snr of [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context, enrolled`);
         }
       } finally {
         await recognizer.close();
@@ -152,7 +160,7 @@ async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, ma
  */
 async function livePacedLatency(recognizer: Recognizer, template: string, matcher: IntentMatcher, turns: number, label: string) {
   const manifest = readManifest(fixturesDir);
-  const entries = manifest.files.filter((f) => f.locale === "en" && f.variant === "en-us-s150" && f.snr === null).slice(0, turns);
+  const entries = manifest.files.filter((f) => f.locale === "en" && f.variant === CONVERSATION_VOICE && f.snr === null).slice(0, turns);
   const paths = await ensureFixtures(entries, { fixturesDir });
   const dir = mkdtempSync(join(tmpdir(), "talkcart-bench-live-"));
   copyFileSync(template, join(dir, "shop.sqlite"));
@@ -193,7 +201,7 @@ async function conversationFigures(recognizer: Recognizer, template: string, mat
     let all = true;
     try {
       for (const turn of conv.turns) {
-        const entry = recordingOf(manifest, turn.you, { locale: "en", variant: "en-us-s150", snr });
+        const entry = recordingOf(manifest, turn.you, { locale: "en", variant: CONVERSATION_VOICE, snr });
         if (!entry) { all = false; break; } // a no-input turn: not in the audio set
         const [path] = await ensureFixtures([entry], { fixturesDir });
         const [heard] = await replaySource(wavFileSource(path), recognizer, session);
@@ -266,11 +274,12 @@ async function main() {
           const counts = await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}${denoise ? " --denoise" : ""}`, denoise);
           if (!denoise) independent.set(snr, counts);
         }
-        if (!liveOnly && engine === "pocketsphinx") await enrolledFigures(engine, domainFor(grammar, phrases), matcher, manifest, every, independent);
         for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
         await livePacedLatency(recognizer, template, matcher, 20, `${engine} en live pace`);
         report(`${engine} en: peak RSS, this benchmark`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (all of the above in one process)`);
         report(`${engine} en: peak RSS replaying spoken turns`, replayRss(engine, template));
+        // Last: it builds more recognizers, which would count in this process's peak RSS above.
+        if (!liveOnly && engine === "pocketsphinx") await enrolledFigures(engine, domainFor(grammar, phrases), matcher, manifest, every, independent, template);
       } finally {
         await recognizer.close();
       }

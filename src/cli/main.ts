@@ -209,8 +209,15 @@ program.command("models").description("which speech models are installed, and ho
 
 program.command("doctor").description("which capture tools, devices, engines, models and voices are present, and what to install")
   .action(async (_o, cmd: Command) => {
-    const cfg = config(cmd);
-    const checks = doctor(process.env, undefined, enrolledModel(cfg.dataDir, cfg.locale));
+    // doctor must work even when a setting is wrong: without a config it just cannot look for an adapted model.
+    let enrolled: string | undefined;
+    try {
+      const cfg = config(cmd);
+      enrolled = enrolledModel(cfg.dataDir, cfg.locale);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+    }
+    const checks = doctor(process.env, undefined, enrolled);
     out(cmd, checks, () => formatChecks(checks));
   });
 

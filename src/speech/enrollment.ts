@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Listener } from "../audio/endpointer.js";
+import { tokenize } from "../nlu/text.js";
 import { readWav, writeWav } from "../audio/wav.js";
 import type { ReadingCheck } from "./reading-check.js";
 import type { Reading } from "./speaker-adaptation.js";
@@ -34,19 +35,28 @@ export interface EnrollmentSentence {
   recorded: boolean;
 }
 
-/** Every sentence of the folder, in order, and whether it has its recording yet. */
-export function enrollmentSentences(dir: string): EnrollmentSentence[] {
+/**
+ * Every sentence of the folder, in order, and whether it has its recording yet. The text is taken
+ * as words (punctuation and case dropped), so a sentence typed by hand reads like a generated one.
+ */
+export function enrollmentSentences(dir: string, locale: string): EnrollmentSentence[] {
   return sentenceFiles(dir).map((f) => {
     const name = f.replace(/\.txt$/i, "");
     const wav = join(dir, `${name}.wav`);
-    const text = readFileSync(join(dir, f), "utf8").trim().toLowerCase().replace(/\s+/g, " ");
+    const text = tokenize(readFileSync(join(dir, f), "utf8"), locale).join(" ");
     return { name, text, wav, recorded: existsSync(wav) };
   });
 }
 
+/** Recordings with no sentence beside them (NNN.wav without NNN.txt): they cannot be used. */
+export function unmatchedRecordings(dir: string): string[] {
+  const sentences = new Set(sentenceFiles(dir).map((f) => f.replace(/\.txt$/i, "").toLowerCase()));
+  return readdirSync(dir).filter((f) => /\.wav$/i.test(f) && !sentences.has(f.replace(/\.wav$/i, "").toLowerCase()));
+}
+
 /** The recorded sentences as readings (a WAV that cannot be read is an error naming it). */
-export async function readingsIn(dir: string): Promise<Reading[]> {
-  const recorded = enrollmentSentences(dir).filter((s) => s.recorded);
+export async function readingsIn(dir: string, locale: string): Promise<Reading[]> {
+  const recorded = enrollmentSentences(dir, locale).filter((s) => s.recorded);
   return Promise.all(recorded.map(async (s) => ({ name: `${s.name}.wav`, text: s.text, pcm: await readWav(s.wav) })));
 }
 
@@ -58,6 +68,7 @@ export type RecordingEvent =
   | { type: "skipped"; sentence: EnrollmentSentence };
 
 export interface RecordOptions {
+  locale: string;
   listener: Listener;
   check: ReadingCheck;
   onEvent: (event: RecordingEvent) => void;
@@ -71,10 +82,11 @@ export interface RecordOptions {
 /**
  * Records every sentence of the folder that has no recording yet. A recording is kept only when it
  * sounds like its sentence (ReadingCheck); each is saved as it is made, so stopping halfway loses
- * nothing and the next run goes on where this one stopped. Resolves to how many were saved.
+ * nothing and the next run goes on where this one stopped. Resolves to how many were saved, and
+ * whether listening ended early (the audio ran out, or `signal` aborted) with sentences still to read.
  */
-export async function recordSentences(dir: string, options: RecordOptions): Promise<number> {
-  const sentences = enrollmentSentences(dir);
+export async function recordSentences(dir: string, options: RecordOptions): Promise<{ saved: number; endedEarly: boolean }> {
+  const sentences = enrollmentSentences(dir, options.locale);
   const todo = sentences.filter((s) => !s.recorded);
   let saved = 0;
   for (const sentence of todo) {
@@ -86,7 +98,7 @@ export async function recordSentences(dir: string, options: RecordOptions): Prom
       }
       options.onEvent({ type: "prompt", sentence, position, total: sentences.length, attempt });
       const heard = await options.listener.next({ noInputMs: options.noInputMs ?? 10_000, signal: options.signal });
-      if (heard.type === "end") return saved;
+      if (heard.type === "end") return { saved, endedEarly: true };
       if (heard.type !== "utterance") {
         options.onEvent({ type: "retry", sentence, why: heard.type });
         continue;
@@ -104,5 +116,5 @@ export async function recordSentences(dir: string, options: RecordOptions): Prom
       break;
     }
   }
-  return saved;
+  return { saved, endedEarly: false };
 }

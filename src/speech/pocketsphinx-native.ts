@@ -162,7 +162,8 @@ export function removeOrphanedLogDirs(dir = tmpdir()): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid is running (also another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

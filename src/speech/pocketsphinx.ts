@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import type { Pcm } from "../audio/types.js";
 import { acceptorAmong, buildJsgf, DEFAULT_DICT, DEFAULT_HMM, dictionaryText, inlinedSize, loadDictionary, type JsgfGrammar, type JsgfOptions } from "./jsgf.js";
 import { NoiseFloor, NOISE_FLOOR_RMS } from "./noise-floor.js";
+import { enrollmentInfo } from "./speaker-adaptation.js";
 import { compileFsg, type FsgOptions } from "./jsgf-fsg.js";
 import { sampleSentences, trigramArpa } from "./jsgf-lm.js";
 import {
@@ -175,6 +176,14 @@ export const FIT_MIDPOINT = -32;
 const FIT_SCALE = 2;
 export const fitConfidence = (fit: number) => 1 / (1 + Math.exp(-(fit - FIT_MIDPOINT) / FIT_SCALE));
 export const REJECT_BELOW = -39;
+/**
+ * The cut for a model adapted to the speaker (`talkcart enroll`): it fits that speaker's requests
+ * far better, so misfits stand out more. Measured with adapted models: every espeak-ng fixture
+ * understood (173, two voices) fit above -31; the real out-of-domain recordings, through a model
+ * adapted to their own speaker, fit between -49 and -17, and at -39 one of them ("the usual" at
+ * -34.9) added the usual order to the cart.
+ */
+export const REJECT_BELOW_ADAPTED = -33;
 /**
  * An answer to an open question that fits worse than this is decoded again with the whole grammar,
  * whose reading is taken when it fits at least WHOLE_GRAMMAR_MARGIN better. Measured with the
@@ -354,8 +363,8 @@ export class PocketsphinxRecognizer implements Recognizer {
     this.nbest = Math.max(1, options.nbest ?? 5);
     this.redecodeFirst = options.redecodeFirst ?? true;
     this.floor = new NoiseFloor(options.noiseFloor ?? NOISE_FLOOR_RMS);
-    this.rejectBelow = options.rejectBelow === false ? -Infinity : options.rejectBelow ?? REJECT_BELOW;
     const { hmm, dict } = modelFiles(this.locale, options);
+    this.rejectBelow = options.rejectBelow === false ? -Infinity : options.rejectBelow ?? (enrollmentInfo(hmm) ? REJECT_BELOW_ADAPTED : REJECT_BELOW);
     this.lib = loadPocketsphinx(ENGINE);
     if (!existsSync(hmm)) throw new RecognizerUnavailable(ENGINE, `acoustic model directory not found: ${hmm} — ${INSTALL_HINT}, or set TALKCART_POCKETSPHINX_MODEL`);
     if (!existsSync(dict)) throw new RecognizerUnavailable(ENGINE, `pronouncing dictionary not found: ${dict} — ${INSTALL_HINT}, or set TALKCART_POCKETSPHINX_DICT`);

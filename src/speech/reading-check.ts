@@ -15,7 +15,6 @@ const ENGINE = "pocketsphinx";
 export class ReadingCheck {
   private readonly lib: PsLib;
   private readonly decoder: Decoder;
-  private readonly floor = new NoiseFloor();
 
   constructor(options: { hmm: string; dictionary: string; prompts: string[] }) {
     this.lib = loadPocketsphinx(ENGINE);
@@ -29,13 +28,17 @@ export class ReadingCheck {
     }
   }
 
-  /** Which prompt the recording sounds like (null: none). */
+  /**
+   * Which prompt the recording sounds like (null: none). The same recording always gets the same
+   * answer: it is decoded as a whole utterance (its own cepstral mean, nothing carried over from
+   * the one before) with a noise floor seeded afresh.
+   */
   async heard(pcm: Pcm): Promise<string | null> {
     const ps = this.decoder.ps;
     this.lib.ps_start_stream(ps);
     this.lib.ps_start_utt(ps);
-    const audio = this.floor.apply(Int16Array.from(pcm));
-    await call(this.lib.ps_process_raw, ps, audio, audio.length, 0, 0);
+    const audio = new NoiseFloor().apply(Int16Array.from(pcm));
+    await call(this.lib.ps_process_raw, ps, audio, audio.length, 0, 1);
     await call(this.lib.ps_end_utt, ps);
     const text = await call(this.lib.ps_get_hyp, ps, null);
     return text?.trim() || null;

@@ -39,7 +39,8 @@ export function readSendump(path: string): MixtureWeights {
   }
   const header = (key: string) => Number(headerLines.find((l) => l.startsWith(`${key} `))?.slice(key.length + 1) ?? NaN);
   const features = header("feature_count");
-  if (header("cluster_count") !== 0) throw new SendumpError(`${path}: clustered (4-bit) sendump files are not supported`);
+  // pocketsphinx reads a missing cluster_count as 0 (plain 8-bit weights).
+  if ((header("cluster_count") || 0) !== 0) throw new SendumpError(`${path}: clustered (4-bit) sendump files are not supported`);
   const densities = int32();
   const senones = int32();
   // On disk: [feature][density][senone].

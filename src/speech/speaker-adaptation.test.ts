@@ -42,6 +42,16 @@ describe.skipIf(!!skip)(`speaker adaptation (MAP with SphinxTrain)${skip ? ` (sk
   let readings: Reading[];
   const model = join(work, "adapted");
 
+  /** A copy of the base model whose means are cut short: SphinxTrain fails on it. */
+  const brokenBase = () => {
+    const broken = join(work, "broken-base");
+    if (!existsSync(broken)) {
+      cpSync(files.hmm, broken, { recursive: true });
+      truncateSync(join(broken, "means"), 1000);
+    }
+    return broken;
+  };
+
   beforeAll(async () => {
     files = modelFiles("en");
     const g = grammarWithDictionary(domain, files.dict);
@@ -91,12 +101,24 @@ describe.skipIf(!!skip)(`speaker adaptation (MAP with SphinxTrain)${skip ? ` (sk
     const out = join(parent, "model");
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "marker"), "the earlier model");
-    const broken = join(work, "broken-base");
-    cpSync(files.hmm, broken, { recursive: true });
-    truncateSync(join(broken, "means"), 1000);
+    const broken = brokenBase();
     const failure = adaptModel({ baseModel: broken, dictionary, readings, out });
     await expect(failure).rejects.toThrow(AdaptationError);
     await expect(failure).rejects.toThrow(/^cannot adapt the model in .*broken-base to the readings: (bw|map_adapt) failed \(exit \d+\): /);
+    expect(readdirSync(out)).toEqual(["marker"]);
+    expect(readdirSync(parent)).toEqual(["model"]);
+  });
+
+  it("after a run killed between moving the old model aside and the new one in, the old one comes back", async () => {
+    const parent = join(work, "killed");
+    const out = join(parent, "model");
+    // What a killed run (a pid no longer alive) leaves: its scratch folder with the old model inside, nothing at `out`.
+    const stale = join(parent, ".enroll-4194301-x1y2z3");
+    mkdirSync(join(stale, "previous"), { recursive: true });
+    writeFileSync(join(stale, "previous", "marker"), "the earlier model");
+    writeFileSync(join(stale, "r001.wav"), "a recording");
+    const broken = brokenBase();
+    await expect(adaptModel({ baseModel: broken, dictionary, readings, out })).rejects.toThrow(AdaptationError);
     expect(readdirSync(out)).toEqual(["marker"]);
     expect(readdirSync(parent)).toEqual(["model"]);
   });

@@ -5,15 +5,16 @@ import type { Pcm } from "../audio/types.js";
 import { encodeWav } from "../audio/wav.js";
 import { dictionaryOfText } from "./dictionary-text.js";
 import { NoiseFloor } from "./noise-floor.js";
-import { readSendump, writeMixtureWeights } from "./sendump.js";
+import { isAlive } from "./pocketsphinx-native.js";
+import { readSendump, SendumpError, writeMixtureWeights } from "./sendump.js";
 
 /**
  * Speaker adaptation: MAP re-estimation (SphinxTrain's `bw` + `map_adapt`) of the acoustic model's
  * means, variances, mixture weights and transitions from a few dozen sentences the person read.
  *
  * Why: the speaker-independent en-us model fits some voices badly (an accent, a cheap USB
- * microphone). Measured on espeak-ng voices, 30 read sentences took one voice from 45% to 88% of
- * commands understood and the others from 70-85% to 91-93% (`npm run bench`, "after enrollment").
+ * microphone). `npm run bench` measures it on espeak-ng voices ("after enrollment": each reads 30
+ * sentences of the grammar that are not test sentences).
  * The result is a complete model directory, used like any other (TALKCART_POCKETSPHINX_MODEL, or
  * found in the data folder: see enrolledModelDir).
  */
@@ -51,7 +52,7 @@ export interface EnrollmentInfo {
 
 /** What the adapted model directory says about itself. */
 export const ENROLLMENT_FILE = "talkcart-enrollment.json";
-/** Fewer readings than this move the model too little to be worth it (measured: 20 gave most of the gain of 60). */
+/** Fewer readings than this are too little speech to re-estimate the model from. */
 export const MIN_READINGS = 10;
 
 export class AdaptationError extends Error {}
@@ -72,9 +73,12 @@ export function enrolledModel(dataDir: string, locale: string, env = process.env
   return info && (!chosen || chosen === info.baseModel) ? dir : undefined;
 }
 
+/** What an adapted model directory says about itself; null when it is not one (or the file is damaged). */
 export function enrollmentInfo(modelDir: string): EnrollmentInfo | null {
   try {
-    return JSON.parse(readFileSync(join(modelDir, ENROLLMENT_FILE), "utf8")) as EnrollmentInfo;
+    const info = JSON.parse(readFileSync(join(modelDir, ENROLLMENT_FILE), "utf8")) as Partial<EnrollmentInfo>;
+    const valid = typeof info.baseModel === "string" && typeof info.readings === "number" && typeof info.seconds === "number" && typeof info.adaptedAt === "string";
+    return valid ? (info as EnrollmentInfo) : null;
   } catch {
     return null;
   }
@@ -121,13 +125,13 @@ function featParams(model: string): Map<string, string> {
   return new Map(text.split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2 && p[0].startsWith("-")).map(([k, v]) => [k, v]));
 }
 
-/** Every reading's words must have a pronunciation: bw would otherwise stop at the first unknown one. */
-function checkWords(readings: Reading[], dictionary: string) {
+/** The words of each text that `dictionary` has no pronunciation for, by name (only names with some). */
+export function unpronounceable(texts: { name: string; text: string }[], dictionary: string): string[] {
   const dict = dictionaryOfText(dictionary);
-  for (const r of readings) {
-    const unknown = r.text.split(/\s+/).filter((w) => w && !dict.has(w));
-    if (unknown.length) throw new AdaptationError(`${r.name}: no pronunciation for ${unknown.map((w) => `"${w}"`).join(", ")}: read sentences the grammar knows (talkcart enroll prints them)`);
-  }
+  return texts.flatMap(({ name, text }) => {
+    const unknown = text.split(/\s+/).filter((w) => w && !dict.has(w));
+    return unknown.length ? [`${name}: no pronunciation for ${unknown.map((w) => `"${w}"`).join(", ")}`] : [];
+  });
 }
 
 /**
@@ -140,11 +144,15 @@ export async function adaptModel(options: AdaptationOptions): Promise<Enrollment
   if (!existsSync(join(baseModel, "mdef"))) throw new AdaptationError(`no acoustic model in ${baseModel} (expected mdef, means, variances, ...)`);
   const { tools, missing } = adaptationTools(options.sphinxtrainDir);
   if (missing.length) throw new AdaptationError(`speaker adaptation needs ${missing.map((t) => basename(t)).join(", ")}: ${ADAPTATION_HINT}`);
-  checkWords(readings, options.dictionary);
+  // bw would otherwise stop at the first unknown word.
+  const unknown = unpronounceable(readings, options.dictionary);
+  if (unknown.length) throw new AdaptationError(`${unknown.join("; ")}: read sentences the grammar knows (talkcart enroll writes them)`);
 
   mkdirSync(dirname(out), { recursive: true });
-  const work = mkdtempSync(join(dirname(out), ".enroll-"));
+  recoverInterrupted(out);
+  const work = mkdtempSync(join(dirname(out), `${SCRATCH_PREFIX}${process.pid}-`));
   const model = join(work, "model");
+  let keepScratch = false;
   try {
     mkdirSync(model);
     // The decoder hears audio with a noise floor added (noise-floor.ts): adapt to what it hears.
@@ -175,8 +183,9 @@ export async function adaptModel(options: AdaptationOptions): Promise<Enrollment
     ], work);
     // Back to sendump, as pocketsphinx loads fastest; the floor keeps the base model's weights byte for byte.
     await run(tools.sendump, ["-pocketsphinx", "yes", "-mwfloor", "1e-7", "-moddeffn", "mdef.txt", "-mixwfn", "map_mixture_weights", "-sendumpfn", join(model, "sendump")], work);
-    for (const f of readdirSync(baseModel)) {
-      if (!existsSync(join(model, f)) && f !== "mixture_weights") copyFileSync(base(f), join(model, f));
+    // The rest of the base model as it is (mdef, feat.params, noisedict, ...): its files, not folders.
+    for (const f of readdirSync(baseModel, { withFileTypes: true })) {
+      if (f.isFile() && !existsSync(join(model, f.name)) && f.name !== "mixture_weights") copyFileSync(base(f.name), join(model, f.name));
     }
     const info: EnrollmentInfo = {
       baseModel,
@@ -185,25 +194,45 @@ export async function adaptModel(options: AdaptationOptions): Promise<Enrollment
       adaptedAt: new Date().toISOString(),
     };
     writeFileSync(join(model, ENROLLMENT_FILE), JSON.stringify(info, null, 2) + "\n");
-    replaceDir(model, out, work);
+    // The old model is moved aside, then the new one into place: if the second rename fails the
+    // old one goes back; if putting it back fails too, the scratch folder (holding it) is kept.
+    const previous = join(work, PREVIOUS);
+    const hadOld = existsSync(out);
+    if (hadOld) renameSync(out, previous);
+    try {
+      renameSync(model, out);
+    } catch (e) {
+      if (hadOld) {
+        keepScratch = true;
+        renameSync(previous, out);
+        keepScratch = false;
+      }
+      throw e;
+    }
     return info;
   } catch (e) {
-    if (e instanceof AdaptationError) throw new AdaptationError(`cannot adapt the model in ${baseModel} to the readings: ${e.message}`);
+    if (e instanceof AdaptationError || e instanceof SendumpError) throw new AdaptationError(`cannot adapt the model in ${baseModel} to the readings: ${e.message}`);
     throw e;
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (!keepScratch) rmSync(work, { recursive: true, force: true });
   }
 }
 
-/** Puts `fresh` where `target` is: the old one is moved aside first and removed only after. */
-function replaceDir(fresh: string, target: string, scratch: string) {
-  const old = join(scratch, "previous");
-  const hadOld = existsSync(target);
-  if (hadOld) renameSync(target, old);
-  try {
-    renameSync(fresh, target);
-  } catch (e) {
-    if (hadOld) renameSync(old, target);
-    throw e;
+const SCRATCH_PREFIX = ".enroll-";
+const PREVIOUS = "previous";
+
+/**
+ * Cleans up after an adaptation that was killed (Ctrl-C, power cut): its scratch folder holds
+ * copies of the person's recordings, and if it died between moving the old model aside and the new
+ * one into place, the old model, which goes back where it was.
+ */
+function recoverInterrupted(out: string) {
+  const parent = dirname(out);
+  for (const name of readdirSync(parent)) {
+    const pid = name.startsWith(SCRATCH_PREFIX) ? Number(/^(\d+)-/.exec(name.slice(SCRATCH_PREFIX.length))?.[1]) : 0;
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    const previous = join(parent, name, PREVIOUS);
+    if (existsSync(previous) && !existsSync(out)) renameSync(previous, out);
+    rmSync(join(parent, name), { recursive: true, force: true });
   }
 }
