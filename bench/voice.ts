@@ -6,9 +6,10 @@
  *   heardIn, which drops a request that would take something away when the recognizer is unsure;
  *   values compared as said: "500 g" is "five hundred grams"), WER, real-time factor (CPU seconds per second of audio);
  *   at 10 and 5 dB also with the noise suppressor (--denoise);
- * - pocketsphinx only: the same clean and 10 dB fixtures after each voice has enrolled (`talkcart
- *   enroll`: it read 30 other sentences of the grammar, the model was MAP-adapted to them), per voice
- *   beside the speaker-independent figures;
+ * - pocketsphinx only, last: the same clean and 10 dB fixtures after each voice has enrolled
+ *   (`talkcart enroll`: it read 30 other sentences of the grammar, clean or in 10 dB noise, and the
+ *   model was MAP-adapted to them), per voice beside the speaker-independent figures, and the
+ *   conversations replayed with the adapted model of their voice;
  * - every English conversation test replayed from audio in context (en-us voice, clean and 10 dB):
  *   turns and whole conversations that reach the typed test's outcomes;
  * - 20 turns replayed at the pace of speech: latency from the end of speech (the VAD's decision)
@@ -70,11 +71,14 @@ function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<st
   return expected.length === got.length && expected.every(([k, v]) => inWords(String(parse.slots[k]), "en") === inWords(String(v), "en"));
 }
 
+/** Per voice: fixtures accepted, of how many. */
+type VoiceCounts = Map<string, { ok: number; files: number }>;
+
 /** Acceptance, WER and RTF of the entries; resolves to how many were accepted per voice. */
-async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string, denoise = false): Promise<Map<string, { ok: number; files: number }>> {
+async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, entries: RenderedFixture[], label: string, denoise = false): Promise<VoiceCounts> {
   const paths = await ensureFixtures(entries, { fixturesDir });
   let ok = 0, errors = 0, words = 0, audioSeconds = 0;
-  const byVoice = new Map<string, { ok: number; files: number }>();
+  const byVoice: VoiceCounts = new Map();
   const cpu0 = process.cpuUsage();
   for (const [i, entry] of entries.entries()) {
     const voice = byVoice.get(entry.variant) ?? byVoice.set(entry.variant, { ok: 0, files: 0 }).get(entry.variant)!;
@@ -98,14 +102,25 @@ async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, en
   return byVoice;
 }
 
-const perVoice = (counts: Map<string, { ok: number; files: number }>) => [...counts].map(([voice, c]) => `${voice} ${pct(c.ok, c.files)}`).join(", ");
+const perVoice = (counts: VoiceCounts) => [...counts].map(([voice, c]) => `${voice} ${pct(c.ok, c.files)}`).join(", ");
+
+/**
+ * Where a voice enrolled (its readings clean, or in the fixtures' kind of noise at 10 dB: a room as
+ * noisy as the test, not the same noise) and which fixtures its adapted model is then tested on.
+ */
+const ENROLLMENTS: { readIn: number | null; testAt: (number | null)[] }[] = [
+  { readIn: null, testAt: [null, 10] },
+  { readIn: 10, testAt: [10] },
+];
+const snrName = (snr: number | null) => (snr === null ? "clean" : `${snr} dB`);
 
 /**
  * The same fixtures after each voice has enrolled (`talkcart enroll`): ENROLL_SENTENCES sentences
  * of the grammar, none of them a fixture's text, read in that voice; the model is MAP-adapted to
- * them and that voice's files are decoded with it. Beside it, per voice, the speaker-independent figures.
+ * them and that voice's files are decoded with it. Beside it, per voice, the speaker-independent
+ * figures; the conversations (spoken in CONVERSATION_VOICE) are replayed with that voice's model.
  */
-async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, matcher: IntentMatcher, manifest: ReturnType<typeof readManifest>, every: number, independent: Map<number | null, Map<string, { ok: number; files: number }>>, template: string) {
+async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, matcher: IntentMatcher, manifest: ReturnType<typeof readManifest>, every: number, independent: Map<number | null, VoiceCounts>, template: string) {
   const { missing } = adaptationTools();
   if (missing.length) return report(`${engine} en, after enrollment`, `skipped: ${missing.join(", ")} not found (${ADAPTATION_HINT})`);
   const spoken = (text: string) => tokenize(inWords(text, "en"), "en").join(" ");
@@ -114,41 +129,43 @@ async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, ma
   const { jsgf, dictionary } = grammarWithDictionary(domain, files.dict);
   const prompts = enrollmentPrompts(jsgf, ENROLL_SENTENCES, { exclude: (text) => tested.has(text) });
   const work = mkdtempSync(join(tmpdir(), "talkcart-bench-enroll-"));
-  const totals = new Map<number | null, Map<string, { ok: number; files: number }>>();
-  let adaptMs = 0;
   try {
-    for (const variant of VARIANTS.en) {
-      const readings = await spokenReadings(prompts, variant);
-      const started = performance.now();
-      const model = join(work, variant.id);
-      await adaptModel({ baseModel: files.hmm, dictionary, readings, out: model });
-      adaptMs += performance.now() - started;
-      const recognizer = await createRecognizer(engine, domain, { acousticModel: model });
-      try {
-        for (const snr of [null, 10]) {
-          const entries = manifest.files.filter((f) => f.locale === "en" && f.variant === variant.id && f.snr === snr && inSample(f.text, every));
-          const counts = await fixtureFigures(recognizer, matcher, entries, `  ${variant.id} ${snr === null ? "clean" : `${snr} dB`} enrolled`);
-          const total = totals.get(snr) ?? totals.set(snr, new Map()).get(snr)!;
-          for (const [voice, c] of counts) total.set(voice, c);
+    for (const { readIn, testAt } of ENROLLMENTS) {
+      const how = `enrolled ${readIn === null ? "clean" : `in ${snrName(readIn)} noise`}`;
+      const totals = new Map<number | null, VoiceCounts>();
+      let adaptMs = 0;
+      for (const variant of VARIANTS.en) {
+        const readings = await spokenReadings(prompts, variant, { snr: readIn ?? undefined });
+        const started = performance.now();
+        const model = join(work, `${variant.id}-${snrName(readIn)}`);
+        await adaptModel({ baseModel: files.hmm, dictionary, readings, out: model });
+        adaptMs += performance.now() - started;
+        const recognizer = await createRecognizer(engine, domain, { acousticModel: model });
+        try {
+          for (const snr of testAt) {
+            const entries = manifest.files.filter((f) => f.locale === "en" && f.variant === variant.id && f.snr === snr && inSample(f.text, every));
+            const counts = await fixtureFigures(recognizer, matcher, entries, `  ${variant.id} ${snrName(snr)}, ${how}`);
+            const total = totals.get(snr) ?? totals.set(snr, new Map()).get(snr)!;
+            for (const [voice, c] of counts) total.set(voice, c);
+          }
+          if (variant.id === CONVERSATION_VOICE) {
+            for (const snr of testAt) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snrName(snr)} in context, ${how}`);
+          }
+        } finally {
+          await recognizer.close();
         }
-        // The conversations are spoken in this voice: replay them with its adapted model too.
-        if (variant.id === CONVERSATION_VOICE) {
-          for (const snr of [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context, enrolled`);
-        }
-      } finally {
-        await recognizer.close();
+      }
+      for (const [snr, counts] of totals) {
+        const ok = [...counts.values()].reduce((sum, c) => sum + c.ok, 0);
+        const n = [...counts.values()].reduce((sum, c) => sum + c.files, 0);
+        report(`${engine} en ${snrName(snr)}, ${how}: acceptance`, `${pct(ok, n)}  (${n} files; each voice read ${ENROLL_SENTENCES} other sentences once, model MAP-adapted in ${(adaptMs / VARIANTS.en.length / 1000).toFixed(1)} s per voice)`);
+        report("  per voice, enrolled", perVoice(counts));
+        const before = independent.get(snr);
+        if (before) report("  per voice, speaker-independent", perVoice(before));
       }
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
-  }
-  for (const [snr, counts] of totals) {
-    const ok = [...counts.values()].reduce((s, c) => s + c.ok, 0);
-    const n = [...counts.values()].reduce((s, c) => s + c.files, 0);
-    const before = independent.get(snr);
-    report(`${engine} en ${snr === null ? "clean" : `${snr} dB`}, after enrollment: acceptance`, `${pct(ok, n)}  (${n} files; each voice read ${ENROLL_SENTENCES} other sentences once, model MAP-adapted in ${(adaptMs / VARIANTS.en.length / 1000).toFixed(1)} s per voice)`);
-    report("  per voice, enrolled", perVoice(counts));
-    if (before) report("  per voice, speaker-independent", perVoice(before));
   }
 }
 
@@ -268,7 +285,7 @@ async function main() {
       try {
         const liveOnly = process.env.TALKCART_BENCH_VOICE === "live";
         // With --denoise (RNNoise) beside the same files as they are: it is opt-in, see src/audio/denoiser.ts.
-        const independent = new Map<number | null, Map<string, { ok: number; files: number }>>();
+        const independent = new Map<number | null, VoiceCounts>();
         for (const [snr, denoise] of liveOnly ? [] : ([[null, false], [20, false], [10, false], [10, true], [5, false], [5, true]] as const)) {
           const entries = manifest.files.filter((f) => f.locale === "en" && f.snr === snr && inSample(f.text, every));
           const counts = await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}${denoise ? " --denoise" : ""}`, denoise);

@@ -8,7 +8,7 @@ import { domainFor } from "./engines.js";
 import { catalogPhrasesOf } from "./catalog-phrases.js";
 import { createPocketsphinxRecognizer, type PocketsphinxRecognizer } from "./pocketsphinx.js";
 import { loadPocketsphinx, logFile } from "./pocketsphinx-native.js";
-import { pocketsphinxTestSkip, recognize, recognizerContract, renderSpeech } from "./recognizer-contract.js";
+import { COMMANDS, pocketsphinxTestSkip, recognize, recognizerContract, renderSpeech } from "./recognizer-contract.js";
 import { RecognizerUnavailable, type Hypothesis, type RecognitionDomain } from "./types.js";
 
 const grammar = loadGrammar("intents", "en");
@@ -17,19 +17,6 @@ const domain: RecognitionDomain = domainFor(grammar, catalogPhrasesOf(catalog, "
 
 const skip = pocketsphinxTestSkip();
 
-/** Ten commands across the intents, as espeak-ng says them (en-us, 150 words per minute). */
-const COMMANDS = [
-  "add two packs of coffee to my cart",
-  "remove the bananas from my cart",
-  "what's in my cart",
-  "do you have lego",
-  "how much is the monopoly",
-  "i want to check out",
-  "clear my cart",
-  "where is my order",
-  "the second one",
-  "put four bananas in my cart",
-];
 
 describe.skipIf(!!skip)(`pocketsphinx recognizer${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let rec: PocketsphinxRecognizer;

@@ -144,6 +144,20 @@ export function recognizerContract(name: string, makeRecognizer: () => Recognize
   });
 }
 
+/** Ten commands across the intents, for tests that speak them (en). */
+export const COMMANDS = [
+  "add two packs of coffee to my cart",
+  "remove the bananas from my cart",
+  "what's in my cart",
+  "do you have lego",
+  "how much is the monopoly",
+  "i want to check out",
+  "clear my cart",
+  "where is my order",
+  "the second one",
+  "put four bananas in my cart",
+];
+
 /**
  * Why the pocketsphinx tests cannot run here (false: they can). With TALKCART_REQUIRE_VOICE=1 (set by
  * .ci/run, which installs the packages) a missing engine fails the run instead of skipping quietly.
