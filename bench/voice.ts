@@ -288,10 +288,10 @@ async function main() {
         const independent = new Map<number | null, VoiceCounts>();
         for (const [snr, denoise] of liveOnly ? [] : ([[null, false], [20, false], [10, false], [10, true], [5, false], [5, true]] as const)) {
           const entries = manifest.files.filter((f) => f.locale === "en" && f.snr === snr && inSample(f.text, every));
-          const counts = await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snr === null ? "clean" : `${snr} dB`}${denoise ? " --denoise" : ""}`, denoise);
+          const counts = await fixtureFigures(recognizer, matcher, entries, `${engine} en ${snrName(snr)}${denoise ? " --denoise" : ""}`, denoise);
           if (!denoise) independent.set(snr, counts);
         }
-        for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snr === null ? "clean" : `${snr} dB`} in context`);
+        for (const snr of liveOnly ? [] : [null, 10]) await conversationFigures(recognizer, template, matcher, snr, `${engine} en ${snrName(snr)} in context`);
         await livePacedLatency(recognizer, template, matcher, 20, `${engine} en live pace`);
         report(`${engine} en: peak RSS, this benchmark`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (all of the above in one process)`);
         report(`${engine} en: peak RSS replaying spoken turns`, replayRss(engine, template));

@@ -4,7 +4,7 @@
  * SphinxTrain and then used by the other voice commands. The recordings are espeak-ng's; a capture
  * device that does not exist stands for a machine without a microphone.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -49,7 +49,7 @@ describe.skipIf(!!skip)(`talkcart enroll${skip ? ` (skipped: ${skip})` : ""}`, (
     const texts = enrollmentSentences(folder, "en").map((s) => s.text);
     await talkcart(["enroll", ...NO_MIC]);
     expect(enrollmentSentences(folder, "en").map((s) => s.text)).toEqual(texts);
-    oneLine(await talkcart(["enroll", "--sentences", "20", ...NO_MIC]), `${folder} already has 12 sentences (0 recorded): run talkcart enroll --restart --sentences 20 to start over`);
+    oneLine(await talkcart(["enroll", "--sentences", "20", ...NO_MIC]), `${folder} already has 12 sentences (0 recorded): leave out --sentences to go on with them, or run talkcart enroll --restart --sentences 20 to start over`);
   }, 60_000);
 
   it("names a recording that does not sound like its sentence, then adapts the model the other commands use", async () => {
@@ -93,6 +93,10 @@ describe.skipIf(!!skip)(`talkcart enroll${skip ? ` (skipped: ${skip})` : ""}`, (
     oneLine(await talkcart(["enroll", "--from", elsewhere], other), `004.txt: no pronunciation for "flurbles": the grammar does not know that word; edit the sentence`);
     writeFileSync(join(elsewhere, "004.txt"), readFileSync(join(folder, "004.txt")));
     oneLine(await talkcart(["enroll", "--from", join(elsewhere, "001.wav")], other), `--from ${join(elsewhere, "001.wav")}: not a folder`);
+    writeFileSync(join(elsewhere, "005.txt"), " ... \n");
+    oneLine(await talkcart(["enroll", "--from", elsewhere], other), "005.txt: no words to read; write the sentence in it or delete it");
+    writeFileSync(join(elsewhere, "005.txt"), readFileSync(join(folder, "005.txt")));
+    renameSync(join(elsewhere, "006.wav"), join(elsewhere, "006.WAV")); // recorded elsewhere, named in capitals
     oneLine(await talkcart(["enroll", "--from", elsewhere, "--restart"], other), "--restart starts over in the data folder; it does not go with --from");
 
     const r = await talkcart(["enroll", "--from", elsewhere, "--json"], other);

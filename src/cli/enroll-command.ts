@@ -9,7 +9,7 @@ import { enrollmentDir, enrollmentSentences, readingsIn, recordSentences, unmatc
 import { DEFAULT_PROMPTS, enrollmentPrompts } from "../speech/enrollment-prompts.js";
 import { grammarWithDictionary, modelFiles } from "../speech/pocketsphinx.js";
 import { ReadingCheck } from "../speech/reading-check.js";
-import { AdaptationError, adaptModel, enrolledModelDir, MIN_READINGS, unpronounceable } from "../speech/speaker-adaptation.js";
+import { AdaptationError, adaptModel, enrolledModelDir, MIN_READINGS, recoverInterrupted, unpronounceable } from "../speech/speaker-adaptation.js";
 import { RecognizerUnavailable } from "../speech/types.js";
 import { catalogPhrases } from "./voice-commands.js";
 
@@ -44,6 +44,7 @@ export function registerEnrollCommand(program: Command, helpers: { config: (cmd:
 async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: () => string) => void) {
   const modelDir = enrolledModelDir(cfg.dataDir, cfg.locale);
   if (o.remove) {
+    recoverInterrupted(modelDir);
     const had = existsSync(modelDir);
     rmSync(modelDir, { recursive: true, force: true });
     return out({ removed: had ? modelDir : null }, () => (had ? `removed ${modelDir}: the speaker-independent model is used again` : "there was no adapted model"));
@@ -53,6 +54,7 @@ async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: 
   if (o.from && !(existsSync(o.from) && statSync(o.from).isDirectory())) throw new ConfigError(`--from ${o.from}: not a folder`);
   const dir = o.from ?? enrollmentDir(cfg.dataDir, cfg.locale);
   if (o.restart) rmSync(dir, { recursive: true, force: true });
+  recoverInterrupted(modelDir); // an adaptation killed halfway may hold the last model
 
   let files: { hmm: string; dict: string };
   let grammar: ReturnType<typeof grammarWithDictionary>;
@@ -68,7 +70,7 @@ async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: 
   if (!o.from) {
     const earlier = enrollmentSentences(dir, cfg.locale);
     if (o.sentences !== undefined && earlier.length > 0 && earlier.length !== o.sentences) {
-      throw new ConfigError(`${dir} already has ${earlier.length} sentences (${earlier.filter((s) => s.recorded).length} recorded): run talkcart enroll --restart --sentences ${o.sentences} to start over`);
+      throw new ConfigError(`${dir} already has ${earlier.length} sentences (${earlier.filter((s) => s.recorded).length} recorded): leave out --sentences to go on with them, or run talkcart enroll --restart --sentences ${o.sentences} to start over`);
     }
     // A restart draws other sentences; otherwise the same ones every time, so a run can go on where the last stopped.
     writePrompts(dir, enrollmentPrompts(grammar.jsgf, o.sentences ?? DEFAULT_PROMPTS, { seed: o.restart ? Date.now() : 1 }));
@@ -77,6 +79,8 @@ async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: 
   if (sentences.length === 0) throw new ConfigError(`${dir}: no sentences (NNN.txt files) to read`);
   const unmatched = unmatchedRecordings(dir);
   if (unmatched.length) throw new ConfigError(`${dir}: ${unmatched.join(", ")} ${unmatched.length === 1 ? "has" : "have"} no sentence beside it (NNN.txt with what was read)`);
+  const blank = sentences.filter((s) => !s.text);
+  if (blank.length) throw new ConfigError(`${blank.map((s) => `${s.name}.txt`).join(", ")}: no words to read; write the sentence in it or delete it`);
   const unknown = unpronounceable(sentences.map((s) => ({ name: `${s.name}.txt`, text: s.text })), grammar.dictionary);
   if (unknown.length) throw new ConfigError(`${unknown.join("; ")}: the grammar does not know ${unknown.length === 1 ? "that word" : "those words"}; edit the sentence${o.from ? "" : ", or run talkcart enroll --restart for new ones"}`);
 

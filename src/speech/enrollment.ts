@@ -40,11 +40,13 @@ export interface EnrollmentSentence {
  * as words (punctuation and case dropped), so a sentence typed by hand reads like a generated one.
  */
 export function enrollmentSentences(dir: string, locale: string): EnrollmentSentence[] {
+  // A recording made elsewhere may be 001.WAV: found whatever its case.
+  const wavs = new Map(existsSync(dir) ? readdirSync(dir).filter((f) => /\.wav$/i.test(f)).map((f) => [f.toLowerCase(), f]) : []);
   return sentenceFiles(dir).map((f) => {
     const name = f.replace(/\.txt$/i, "");
-    const wav = join(dir, `${name}.wav`);
+    const found = wavs.get(`${name}.wav`.toLowerCase());
     const text = tokenize(readFileSync(join(dir, f), "utf8"), locale).join(" ");
-    return { name, text, wav, recorded: existsSync(wav) };
+    return { name, text, wav: join(dir, found ?? `${name}.wav`), recorded: found !== undefined };
   });
 }
 

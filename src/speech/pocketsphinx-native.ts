@@ -1,8 +1,9 @@
 import { createRequire } from "node:module";
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { keepLargeBlocksMapped } from "./malloc-tuning.js";
+import { orphanedDirs } from "./orphaned-dirs.js";
 import { RecognizerUnavailable } from "./types.js";
 
 /**
@@ -134,42 +135,9 @@ export function logFile(): string {
   return join(logDir, "pocketsphinx.log");
 }
 
-/**
- * Removes the log directories of processes that are gone: a process killed by a signal (a
- * restarted service, a killed test worker) never runs its exit handler. The directory names
- * carry the pid; a pid that is alive again (reused) only keeps an old directory a while longer.
- * Only real directories of this user are touched (/tmp is shared), and a sweep that fails costs
- * nothing but the sweep.
- */
+/** Removes the log directories of processes that are gone (see orphanedDirs); a sweep that fails costs nothing but the sweep. */
 export function removeOrphanedLogDirs(dir = tmpdir()): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return; // a /tmp that cannot be listed: nothing to sweep
-  }
-  for (const name of names) {
-    const pid = name.startsWith(LOG_DIR_PREFIX) ? Number(/^(\d+)-/.exec(name.slice(LOG_DIR_PREFIX.length))?.[1]) : 0;
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
-    const path = join(dir, name);
-    try {
-      // (mkdtemp makes it 0700: once it is ours and no symlink, no one else can have put a link inside)
-      const stat = lstatSync(path);
-      if (stat.isDirectory() && stat.uid === process.getuid?.()) rmSync(path, { recursive: true, force: true });
-    } catch {
-      // another process removed it first
-    }
-  }
-}
-
-/** Whether a process with this pid is running (also another user's). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
-  }
+  for (const path of orphanedDirs(dir, LOG_DIR_PREFIX)) rmSync(path, { recursive: true, force: true });
 }
 
 export function logSize(): number {

@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Pcm } from "../audio/types.js";
 import { encodeWav } from "../audio/wav.js";
 import { dictionaryOfText } from "./dictionary-text.js";
 import { NoiseFloor } from "./noise-floor.js";
-import { isAlive } from "./pocketsphinx-native.js";
+import { orphanedDirs } from "./orphaned-dirs.js";
 import { readSendump, SendumpError, writeMixtureWeights } from "./sendump.js";
 
 /**
@@ -136,7 +136,8 @@ export function unpronounceable(texts: { name: string; text: string }[], diction
 
 /**
  * Adapts `baseModel` to the readings and writes a complete model to `out`. Nothing at `out`
- * changes unless every step succeeded; the scratch folder is removed either way.
+ * changes unless every step succeeded; the scratch folder is removed unless it is where the old
+ * model had to stay.
  */
 export async function adaptModel(options: AdaptationOptions): Promise<EnrollmentInfo> {
   const { baseModel, readings, out } = options;
@@ -184,8 +185,8 @@ export async function adaptModel(options: AdaptationOptions): Promise<Enrollment
     // Back to sendump, as pocketsphinx loads fastest; the floor keeps the base model's weights byte for byte.
     await run(tools.sendump, ["-pocketsphinx", "yes", "-mwfloor", "1e-7", "-moddeffn", "mdef.txt", "-mixwfn", "map_mixture_weights", "-sendumpfn", join(model, "sendump")], work);
     // The rest of the base model as it is (mdef, feat.params, noisedict, ...): its files, not folders.
-    for (const f of readdirSync(baseModel, { withFileTypes: true })) {
-      if (f.isFile() && !existsSync(join(model, f.name)) && f.name !== "mixture_weights") copyFileSync(base(f.name), join(model, f.name));
+    for (const f of readdirSync(baseModel)) {
+      if (statSync(base(f)).isFile() && !existsSync(join(model, f)) && f !== "mixture_weights") copyFileSync(base(f), join(model, f));
     }
     const info: EnrollmentInfo = {
       baseModel,
@@ -203,9 +204,12 @@ export async function adaptModel(options: AdaptationOptions): Promise<Enrollment
       renameSync(model, out);
     } catch (e) {
       if (hadOld) {
-        keepScratch = true;
-        renameSync(previous, out);
-        keepScratch = false;
+        try {
+          renameSync(previous, out);
+        } catch {
+          keepScratch = true;
+          throw new AdaptationError(`could not put the new model in place (${(e as Error).message}), nor the old one back: it is in ${previous}`);
+        }
       }
       throw e;
     }
@@ -224,15 +228,16 @@ const PREVIOUS = "previous";
 /**
  * Cleans up after an adaptation that was killed (Ctrl-C, power cut): its scratch folder holds
  * copies of the person's recordings, and if it died between moving the old model aside and the new
- * one into place, the old model, which goes back where it was.
+ * one into place, the old model, which goes back where it was. Run before anything looks at `out`.
  */
-function recoverInterrupted(out: string) {
-  const parent = dirname(out);
-  for (const name of readdirSync(parent)) {
-    const pid = name.startsWith(SCRATCH_PREFIX) ? Number(/^(\d+)-/.exec(name.slice(SCRATCH_PREFIX.length))?.[1]) : 0;
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
-    const previous = join(parent, name, PREVIOUS);
-    if (existsSync(previous) && !existsSync(out)) renameSync(previous, out);
-    rmSync(join(parent, name), { recursive: true, force: true });
+export function recoverInterrupted(out: string): void {
+  for (const scratch of orphanedDirs(dirname(out), SCRATCH_PREFIX)) {
+    try {
+      const previous = join(scratch, PREVIOUS);
+      if (existsSync(previous) && !existsSync(out)) renameSync(previous, out);
+      rmSync(scratch, { recursive: true, force: true });
+    } catch {
+      // left for the next run; nothing here is needed to go on
+    }
   }
 }
