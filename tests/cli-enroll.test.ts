@@ -4,7 +4,7 @@
  * SphinxTrain and then used by the other voice commands. The recordings are espeak-ng's; a capture
  * device that does not exist stands for a machine without a microphone.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -23,10 +23,30 @@ const noStack = /\n\s+at |node:internal|Node\.js v\d/;
 const work = mkdtempSync(join(tmpdir(), "talkcart-enroll-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const data = join(work, "data");
-const talkcart = (args: string[], dataDir = data) => {
+const talkcart = (args: string[], dataDir = data, extraEnv: NodeJS.ProcessEnv = {}) => {
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: "" };
   for (const k of Object.keys(env)) if (/^TALKCART_(STT|POCKETSPHINX|SPHINXTRAIN|LOCALE|DATA|INTENTS)/.test(k)) delete env[k];
-  return runTalkcart(args, { data: dataDir, env });
+  return runTalkcart(args, { data: dataDir, env: { ...env, ...extraEnv } });
+};
+
+/**
+ * A microphone that "hears" `pcm` and then stops: a fake `sox` first on PATH that writes it as raw
+ * 16 kHz s16le to stdout, as `sox -d` would (the probe before recording reads its first 100 ms).
+ */
+function microphoneHearing(pcm: Int16Array): NodeJS.ProcessEnv {
+  const dir = mkdtempSync(join(work, "mic-"));
+  const raw = join(dir, "heard.raw");
+  writeFileSync(raw, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  writeFileSync(join(dir, "sox"), `#!/bin/sh\ncat "${raw}"\n`);
+  chmodSync(join(dir, "sox"), 0o755);
+  return { PATH: `${dir}:${process.env.PATH}` };
+}
+const pause = () => new Int16Array(16_000 * 1.5);
+const joined = (parts: Int16Array[]) => {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
 };
 const folder = join(data, "enrollment-en");
 const model = join(data, "acoustic-model-en");
@@ -102,6 +122,28 @@ describe.skipIf(!!skip)(`talkcart enroll${skip ? ` (skipped: ${skip})` : ""}`, (
     const r = await talkcart(["enroll", "--from", elsewhere, "--json"], other);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ model: join(other, "acoustic-model-en"), readings: 12 });
+  }, 120_000);
+
+  it("records live from the microphone: a misread is asked again, stopping keeps what was kept, the next run goes on", async () => {
+    const live = join(work, "live-data");
+    const liveFolder = join(live, "enrollment-en");
+    await talkcart(["enroll", "--sentences", "10", ...NO_MIC], live); // writes the sentences
+    const sentences = enrollmentSentences(liveFolder, "en");
+    const spoken = await spokenReadings(sentences.map((s) => s.text), { voice: "en-us", speed: 150 });
+    // The first three read, then the fifth where the fourth is asked for; then the microphone stops.
+    const first = await talkcart(["enroll"], live, microphoneHearing(joined([pause(), ...[0, 1, 2, 4].flatMap((i) => [spoken[i].pcm, pause()])])));
+    expect(first.code).toBe(1);
+    expect(first.stderr).toBe(`talkcart: the microphone stopped sending audio: 7 sentences still to read in ${liveFolder}; run talkcart enroll again to go on\n`);
+    expect(first.stdout).toContain(`1/10  Read aloud:  ${sentences[0].text}\n  kept (`);
+    expect(first.stdout).toContain(`4/10  Read aloud:  ${sentences[3].text}\n  that sounded like "${sentences[4].text}": read it once more`);
+    expect(enrollmentSentences(liveFolder, "en").map((s) => s.recorded)).toEqual([true, true, true, false, false, false, false, false, false, false]);
+
+    const rest = await talkcart(["enroll", "--json"], live, microphoneHearing(joined([pause(), ...spoken.slice(3).flatMap((r) => [r.pcm, pause()])])));
+    expect(rest.code, rest.stderr).toBe(0);
+    // --json: the result alone on stdout, the sentences to read on stderr.
+    expect(JSON.parse(rest.stdout)).toMatchObject({ model: join(live, "acoustic-model-en"), readings: 10 });
+    expect(rest.stderr).not.toContain("1/10");
+    expect(rest.stderr).toContain(`4/10  Read aloud:  ${sentences[3].text}\n  kept (`);
   }, 120_000);
 
   it("--restart forgets the recordings and draws other sentences", async () => {

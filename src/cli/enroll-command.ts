@@ -38,10 +38,14 @@ export function registerEnrollCommand(program: Command, helpers: { config: (cmd:
     .option("--device <name>", "capture device, e.g. plughw:1,0")
     .option("--restart", "forget earlier recordings and start over with other sentences")
     .option("--remove", "delete the adapted model: back to the speaker-independent one")
-    .action(async (o: EnrollOptions, cmd: Command) => enroll(helpers.config(cmd), o, (json, text) => helpers.out(cmd, json, text)));
+    .action(async (o: EnrollOptions, cmd: Command) => {
+      // With --json stdout carries the result alone; the sentences to read go to stderr.
+      const say = cmd.optsWithGlobals().json ? (line: string) => void process.stderr.write(`${line}\n`) : (line: string) => console.log(line);
+      await enroll(helpers.config(cmd), o, (json, text) => helpers.out(cmd, json, text), say);
+    });
 }
 
-async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: () => string) => void) {
+async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: () => string) => void, say: (line: string) => void) {
   const modelDir = enrolledModelDir(cfg.dataDir, cfg.locale);
   if (o.remove) {
     recoverInterrupted(modelDir);
@@ -91,7 +95,7 @@ async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: 
     unavailable(e);
   }
   try {
-    const checked = !o.from && sentences.some((s) => !s.recorded) ? await recordLive(dir, cfg.locale, check, o.device) : new Set<string>();
+    const checked = !o.from && sentences.some((s) => !s.recorded) ? await recordLive(dir, cfg.locale, check, say, o.device) : new Set<string>();
     const readings = await readingsIn(dir, cfg.locale);
     // Recordings made elsewhere (or in an earlier run) get the same check as live ones: a misread would teach wrong sounds.
     const misread: string[] = [];
@@ -118,12 +122,12 @@ async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: 
  * Reads the sentences still missing a recording from the microphone; Ctrl-C stops with what was
  * saved kept. Resolves to the recordings it checked and saved (their file names).
  */
-async function recordLive(dir: string, locale: string, check: ReadingCheck, device?: string): Promise<Set<string>> {
+async function recordLive(dir: string, locale: string, check: ReadingCheck, say: (line: string) => void, device?: string): Promise<Set<string>> {
   const mic = await probeMicrophone({ device });
   if (!mic.ok) {
     throw new ConfigError(`${mic.error.message}. The sentences are in ${dir}: record each NNN.txt as NNN.wav there (or with --from elsewhere), then run talkcart enroll again`);
   }
-  console.log(`Read each sentence aloud as you would speak to talkcart. Recordings go to ${dir}; Ctrl-C stops, and the next run goes on from there.`);
+  say(`Read each sentence aloud as you would speak to talkcart. Recordings go to ${dir}; Ctrl-C stops, and the next run goes on from there.`);
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   process.once("SIGINT", onSigint);
@@ -136,7 +140,7 @@ async function recordLive(dir: string, locale: string, check: ReadingCheck, devi
       locale, listener, check, signal: stop.signal,
       onEvent: (e) => {
         if (e.type === "saved") saved.add(`${e.sentence.name}.wav`);
-        console.log(describe(e));
+        say(describe(e));
       },
     }));
   } finally {
