@@ -8,6 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { concat, silence } from "../src/audio/testing.js";
 import { writeWav } from "../src/audio/wav.js";
 import { spokenReadings } from "../src/fixtures/spoken-readings.js";
 import { enrollmentSentences } from "../src/speech/enrollment.js";
@@ -41,13 +42,7 @@ function microphoneHearing(pcm: Int16Array): NodeJS.ProcessEnv {
   chmodSync(join(dir, "sox"), 0o755);
   return { PATH: `${dir}:${process.env.PATH}` };
 }
-const pause = () => new Int16Array(16_000 * 1.5);
-const joined = (parts: Int16Array[]) => {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
-  return out;
-};
+const pause = () => silence(1500);
 const folder = join(data, "enrollment-en");
 const model = join(data, "acoustic-model-en");
 const oneLine = (r: { code: number; stdout: string; stderr: string }, message: RegExp | string) => {
@@ -131,14 +126,14 @@ describe.skipIf(!!skip)(`talkcart enroll${skip ? ` (skipped: ${skip})` : ""}`, (
     const sentences = enrollmentSentences(liveFolder, "en");
     const spoken = await spokenReadings(sentences.map((s) => s.text), { voice: "en-us", speed: 150 });
     // The first three read, then the fifth where the fourth is asked for; then the microphone stops.
-    const first = await talkcart(["enroll"], live, microphoneHearing(joined([pause(), ...[0, 1, 2, 4].flatMap((i) => [spoken[i].pcm, pause()])])));
+    const first = await talkcart(["enroll"], live, microphoneHearing(concat(pause(), ...[0, 1, 2, 4].flatMap((i) => [spoken[i].pcm, pause()]))));
     expect(first.code).toBe(1);
     expect(first.stderr).toBe(`talkcart: the microphone stopped sending audio: 7 sentences still to read in ${liveFolder}; run talkcart enroll again to go on\n`);
     expect(first.stdout).toContain(`1/10  Read aloud:  ${sentences[0].text}\n  kept (`);
     expect(first.stdout).toContain(`4/10  Read aloud:  ${sentences[3].text}\n  that sounded like "${sentences[4].text}": read it once more`);
     expect(enrollmentSentences(liveFolder, "en").map((s) => s.recorded)).toEqual([true, true, true, false, false, false, false, false, false, false]);
 
-    const rest = await talkcart(["enroll", "--json"], live, microphoneHearing(joined([pause(), ...spoken.slice(3).flatMap((r) => [r.pcm, pause()])])));
+    const rest = await talkcart(["enroll", "--json"], live, microphoneHearing(concat(pause(), ...spoken.slice(3).flatMap((r) => [r.pcm, pause()]))));
     expect(rest.code, rest.stderr).toBe(0);
     // --json: the result alone on stdout, the sentences to read on stderr.
     expect(JSON.parse(rest.stdout)).toMatchObject({ model: join(live, "acoustic-model-en"), readings: 10 });

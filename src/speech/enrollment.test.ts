@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Listener } from "../audio/endpointer.js";
 import { arraySource } from "../audio/sources.js";
+import { concat, silence } from "../audio/testing.js";
 import { spokenReadings } from "../fixtures/spoken-readings.js";
 import { loadGrammar } from "../nlu/load-intents.js";
 import { catalogPhrasesOf } from "./catalog-phrases.js";
@@ -42,13 +43,7 @@ describe("an enrollment folder", () => {
 describe.skipIf(!!skip)(`recording the sentences${skip ? ` (skipped: ${skip})` : ""}`, () => {
   let check: ReadingCheck;
   let spoken: Map<string, Int16Array>;
-  const gap = () => new Int16Array(16_000 * 1.5);
-  const concat = (parts: Int16Array[]) => {
-    const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) (out.set(p, at), (at += p.length));
-    return out;
-  };
+  const gap = () => silence(1500);
 
   beforeAll(async () => {
     const files = modelFiles("en");
@@ -64,7 +59,7 @@ describe.skipIf(!!skip)(`recording the sentences${skip ? ` (skipped: ${skip})` :
     const events: RecordingEvent[] = [];
     const onEvent = (e: RecordingEvent) => events.push(e);
     // The first sentence read; the third one read where the second was asked for, then the second; then the audio ends.
-    const first = arraySource(concat([gap(), spoken.get(PROMPTS[0])!, gap(), spoken.get(PROMPTS[2])!, gap(), spoken.get(PROMPTS[1])!, gap()]));
+    const first = arraySource(concat(gap(), spoken.get(PROMPTS[0])!, gap(), spoken.get(PROMPTS[2])!, gap(), spoken.get(PROMPTS[1])!, gap()));
     expect(await recordSentences(dir, { locale: "en", listener: new Listener(first, { trailingSilenceMs: 1000 }), check, onEvent })).toEqual({ saved: 2, endedEarly: true });
     expect(events.map((e) => `${e.type} ${e.sentence.name}${e.type === "retry" ? ` ${e.why} "${e.heard}"` : ""}`)).toEqual([
       "prompt 001", "saved 001",
@@ -75,7 +70,7 @@ describe.skipIf(!!skip)(`recording the sentences${skip ? ` (skipped: ${skip})` :
     expect(existsSync(join(dir, "003.wav"))).toBe(false);
 
     events.length = 0;
-    const second = arraySource(concat([gap(), spoken.get(PROMPTS[2])!, gap()]));
+    const second = arraySource(concat(gap(), spoken.get(PROMPTS[2])!, gap()));
     expect(await recordSentences(dir, { locale: "en", listener: new Listener(second, { trailingSilenceMs: 1000 }), check, onEvent })).toEqual({ saved: 1, endedEarly: false });
     expect(events.map((e) => `${e.type} ${e.sentence.name}`)).toEqual(["prompt 003", "saved 003"]);
     const readings = await readingsIn(dir, "en");
@@ -95,7 +90,7 @@ describe.skipIf(!!skip)(`recording the sentences${skip ? ` (skipped: ${skip})` :
     const dir = join(work, "quiet");
     writePrompts(dir, PROMPTS.slice(0, 1));
     const events: RecordingEvent[] = [];
-    const source = arraySource(concat([gap(), gap(), gap(), gap(), gap(), gap(), gap(), gap()]));
+    const source = arraySource(silence(12_000));
     expect(await recordSentences(dir, { locale: "en", listener: new Listener(source), check, onEvent: (e) => events.push(e), noInputMs: 3000 })).toEqual({ saved: 0, endedEarly: false });
     expect(events.map((e) => (e.type === "retry" ? `retry ${e.why}` : e.type))).toEqual(["prompt", "retry no-input", "prompt", "retry no-input", "prompt", "retry no-input", "skipped"]);
   });
