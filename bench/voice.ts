@@ -71,6 +71,8 @@ function accepted(entry: FixtureEntry, parse: { intent: string; slots: Record<st
   return expected.length === got.length && expected.every(([k, v]) => inWords(String(parse.slots[k]), "en") === inWords(String(v), "en"));
 }
 
+/** The words a fixture's text is said as: "60" as "sixty". */
+const said = (text: string) => tokenize(inWords(text, "en"), "en");
 /** Per voice: fixtures accepted, of how many. */
 type VoiceCounts = Map<string, { ok: number; files: number }>;
 
@@ -92,7 +94,7 @@ async function fixtureFigures(recognizer: Recognizer, matcher: IntentMatcher, en
       ok++;
       voice.ok++;
     }
-    const ref = tokenize(inWords(entry.text, "en"), "en"); // what was said: "60" as "sixty"
+    const ref = said(entry.text);
     errors += editDistance(ref, tokenize(chosen?.reading.text ?? heard?.alternatives[0]?.text ?? "", "en"));
     words += ref.length;
     audioSeconds += entry.durationMs / 1000;
@@ -123,8 +125,7 @@ const snrName = (snr: number | null) => (snr === null ? "clean" : `${snr} dB`);
 async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, matcher: IntentMatcher, manifest: ReturnType<typeof readManifest>, every: number, independent: Map<number | null, VoiceCounts>, template: string) {
   const { missing } = adaptationTools();
   if (missing.length) return report(`${engine} en, after enrollment`, `skipped: ${missing.join(", ")} not found (${ADAPTATION_HINT})`);
-  const spoken = (text: string) => tokenize(inWords(text, "en"), "en").join(" ");
-  const tested = new Set(manifest.files.filter((f) => f.locale === "en").map((f) => spoken(f.text)));
+  const tested = new Set(manifest.files.filter((f) => f.locale === "en").map((f) => said(f.text).join(" ")));
   const files = modelFiles("en");
   const { jsgf, dictionary } = grammarWithDictionary(domain, files.dict);
   const prompts = enrollmentPrompts(jsgf, ENROLL_SENTENCES, { exclude: (text) => tested.has(text) });
@@ -268,13 +269,14 @@ async function main() {
   const grammar = loadGrammar(join(root, "intents"), "en");
   const matcher = new IntentMatcher(grammar, shop.index.scorer("en"));
   const phrases = catalogPhrasesOf({ categories: shop.categories(), products: await shop.allProducts() }, "en");
+  const domain = domainFor(grammar, phrases);
   await shop.close();
   try {
     for (const engine of ENGINES) {
       let recognizer: Recognizer;
       const t0 = performance.now();
       try {
-        recognizer = await createRecognizer(engine, domainFor(grammar, phrases));
+        recognizer = await createRecognizer(engine, domain);
         await (recognizer as { ready?: () => Promise<void> }).ready?.();
       } catch (e) {
         if (!(e instanceof RecognizerUnavailable)) throw e;
@@ -296,7 +298,7 @@ async function main() {
         report(`${engine} en: peak RSS, this benchmark`, `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (all of the above in one process)`);
         report(`${engine} en: peak RSS replaying spoken turns`, replayRss(engine, template));
         // Last: it builds more recognizers, which would count in this process's peak RSS above.
-        if (!liveOnly && engine === "pocketsphinx") await enrolledFigures(engine, domainFor(grammar, phrases), matcher, manifest, every, independent, template);
+        if (!liveOnly && engine === "pocketsphinx") await enrolledFigures(engine, domain, matcher, manifest, every, independent, template);
       } finally {
         await recognizer.close();
       }

@@ -6,6 +6,7 @@ import { DEFAULT_DICT, DEFAULT_HMM } from "../speech/jsgf.js";
 import { INSTALL_HINT } from "../speech/pocketsphinx-native.js";
 import { ADAPTATION_HINT, adaptationTools, enrollmentInfo } from "../speech/speaker-adaptation.js";
 import { createWakeWordSpotter, DEFAULT_WAKE_WORD } from "../speech/wake-word.js";
+import { which } from "../which.js";
 
 /** One line of `talkcart doctor`: what was looked for, whether it is there, and how to get it. */
 export interface Check {
@@ -14,13 +15,6 @@ export interface Check {
   ok: boolean;
   detail: string;
   fix?: string;
-}
-
-function which(cmd: string): string | null {
-  for (const dir of (process.env.PATH ?? "").split(":")) {
-    if (dir && existsSync(`${dir}/${cmd}`)) return `${dir}/${cmd}`;
-  }
-  return null;
 }
 
 function run(cmd: string, args: string[]): string | null {

@@ -369,8 +369,8 @@ export class PocketsphinxRecognizer implements Recognizer {
     if (!existsSync(hmm)) throw new RecognizerUnavailable(ENGINE, `acoustic model directory not found: ${hmm} — ${INSTALL_HINT}, or set TALKCART_POCKETSPHINX_MODEL`);
     if (!existsSync(dict)) throw new RecognizerUnavailable(ENGINE, `pronouncing dictionary not found: ${dict} — ${INSTALL_HINT}, or set TALKCART_POCKETSPHINX_DICT`);
 
-    let smallDict: string;
-    ({ jsgf: this.jsgf, dictionary: smallDict } = grammarWithDictionary(options.domain, dict, options.jsgf));
+    const { jsgf, dictionary: smallDict } = grammarWithDictionary(options.domain, dict, options.jsgf);
+    this.jsgf = jsgf;
     const inlinedWords = inlinedSize(this.jsgf.rules);
     const requested = options.grammarMode ?? "auto";
     const mode: GrammarMode = requested === "auto" ? (inlinedWords <= JSGF_INLINE_LIMIT ? "jsgf" : "fsg") : requested;

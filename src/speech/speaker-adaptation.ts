@@ -7,6 +7,7 @@ import { dictionaryOfText } from "./dictionary-text.js";
 import { NoiseFloor } from "./noise-floor.js";
 import { orphanedDirs } from "./orphaned-dirs.js";
 import { readSendump, SendumpError, writeMixtureWeights } from "./sendump.js";
+import { which } from "../which.js";
 
 /**
  * Speaker adaptation: MAP re-estimation (SphinxTrain's `bw` + `map_adapt`) of the acoustic model's
@@ -84,10 +85,6 @@ export function enrollmentInfo(modelDir: string): EnrollmentInfo | null {
   }
 }
 
-function onPath(program: string): boolean {
-  return (process.env.PATH ?? "").split(":").some((dir) => dir && existsSync(join(dir, program)));
-}
-
 /** The programs adaptation runs; missing ones are one error naming them and what to install. */
 export function adaptationTools(dir = process.env.TALKCART_SPHINXTRAIN_DIR || "/usr/lib/sphinxtrain") {
   const tools = {
@@ -97,7 +94,7 @@ export function adaptationTools(dir = process.env.TALKCART_SPHINXTRAIN_DIR || "/
     mapAdapt: join(dir, "map_adapt"),
     sendump: join(dir, "mk_s2sendump"),
   };
-  const missing = Object.values(tools).filter((t) => (t.includes("/") ? !existsSync(t) : !onPath(t)));
+  const missing = Object.values(tools).filter((t) => (t.includes("/") ? !existsSync(t) : !which(t)));
   return { tools, missing };
 }
 
@@ -170,8 +167,8 @@ export async function adaptModel(options: AdaptationOptions): Promise<Enrollment
     await run(tools.sphinxFe, ["-argfile", base("feat.params"), "-samprate", "16000", "-c", "fileids", "-di", ".", "-do", ".", "-ei", "wav", "-eo", "mfc", "-mswav", "yes"], work);
     await run(tools.mdefConvert, ["-text", base("mdef"), "mdef.txt"], work);
     // Debian's model has only the quantized sendump; SphinxTrain reads float mixture weights.
-    const mixw = existsSync(base("mixture_weights")) ? base("mixture_weights") : join(work, "mixture_weights");
-    if (mixw !== base("mixture_weights")) writeMixtureWeights(mixw, readSendump(base("sendump")));
+    let mixw = base("mixture_weights");
+    if (!existsSync(mixw)) writeMixtureWeights((mixw = join(work, "mixture_weights")), readSendump(base("sendump")));
     const featArgs = ["-feat", feat.get("-feat") ?? "1s_c_d_dd", ...(feat.has("-svspec") ? ["-svspec", feat.get("-svspec")!] : []), "-agc", feat.get("-agc") ?? "none", "-cmn", "current"];
     await run(tools.bw, [
       "-hmmdir", baseModel, "-moddeffn", "mdef.txt", "-mixwfn", mixw, "-ts2cbfn", kind, ...featArgs,
