@@ -179,7 +179,7 @@ export const REJECT_BELOW = -39;
 /**
  * The cut for a model adapted to the speaker (`talkcart enroll`): it fits that speaker's requests
  * far better, so misfits stand out more. Measured with adapted models: every espeak-ng fixture
- * understood (173, two voices) fit above -31; the real out-of-domain recordings, through a model
+ * understood (173, two voices) fit above -32 (all but one above -30); the real out-of-domain recordings, through a model
  * adapted to their own speaker, fit between -49 and -17, and at -39 one of them ("the usual" at
  * -34.9) added the usual order to the cart.
  */
