@@ -44,4 +44,24 @@ describe("catalogPhrasesOf: what a shopper may call a product, for the recognize
     expect(german).toContain("teddybär");
     expect(german.some((p) => p.startsWith("teddybär") && p !== "teddybär")).toBe(false);
   });
+
+  it("says a countable name in the plural where it ends in a term (\"two lego technic race cars\"), never a proper name", () => {
+    const car = product({ name: "LEGO Technic Race Car", brand: "LEGO", terms: { en: ["race car", "technic"] } });
+    const phrases = catalogPhrasesOf({ categories: [], products: [car] }, "en");
+    expect(phrases).toEqual(expect.arrayContaining(["lego technic race car", "lego technic race cars", "race cars"]));
+    expect(phrases).not.toContain("lego technic race car technics");
+    const coffee = product({ name: "Lavazza Crema", brand: "Lavazza", unit: { en: ["pack", "packs"] }, terms: { en: ["crema"] } });
+    expect(catalogPhrasesOf({ categories: [], products: [coffee] }, "en")).not.toContain("lavazza cremas");
+  });
+
+  it("puts an English colour before each term, in both numbers, but not before one that names a colour", () => {
+    const scarf = product({ name: "Codello Cashmere Blend Scarf", brand: "Codello", variant: { colour: "grey" }, terms: { en: ["cashmere scarf", "gray scarf", "scarf"], de: ["Kaschmirschal"] } });
+    const phrases = catalogPhrasesOf({ categories: [], products: [scarf] }, "en");
+    expect(phrases).toEqual(expect.arrayContaining(["grey cashmere scarf", "grey cashmere scarves", "grey scarf", "gray scarves"]));
+    expect(phrases.filter((p) => p.includes("grey gray"))).toEqual([]);
+    // a size is said after the name, not as a colour
+    const sized = product({ name: "Lavazza Crema", variant: { size: "1 kg" }, terms: { en: ["coffee"] } });
+    expect(catalogPhrasesOf({ categories: [], products: [sized] }, "en").filter((p) => p.startsWith("one "))).toEqual([]);
+    expect(catalogPhrasesOf({ categories: [], products: [scarf] }, "de")).not.toContain("grey kaschmirschal");
+  });
 });
