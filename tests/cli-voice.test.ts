@@ -361,6 +361,15 @@ describe("voice CLI without a working engine choice", () => {
     expect(env.stderr).not.toMatch(noStack);
     expect(env.stderr).toMatch(/^talkcart: .*nosuchengine: unknown engine: use one of pocketsphinx, vosk, azure\n$/);
   }, 60_000);
+
+  it("listen with an engine name that is no engine fails with that line instead of falling back to typed mode", async () => {
+    for (const run of [talkcart(["listen", "--stt", "nosuchengine"], { input: "" }), talkcart(["listen"], { env: { TALKCART_STT: "nosuchengine" }, input: "" })]) {
+      const r = await run;
+      expect(r.code, r.stdout).toBe(1);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toBe("talkcart: nosuchengine: unknown engine: use one of pocketsphinx, vosk, azure\n");
+    }
+  }, 60_000);
 });
 
 describe.skipIf(!!micSkip)(`listen without a capture device${micSkip ? ` (skipped: ${micSkip})` : ""}`, () => {

@@ -9,7 +9,7 @@ import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
 import { IntentMatcher } from "../nlu/matcher.js";
 import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
 import { catalogPhrasesOf } from "../speech/catalog-phrases.js";
-import { createRecognizer, domainFor, ENGINES, firstAvailableRecognizer, type EngineName } from "../speech/engines.js";
+import { createRecognizer, domainFor, engineNamed, ENGINES, firstAvailableRecognizer, type EngineName } from "../speech/engines.js";
 import { RecognizerUnavailable, type Hypothesis, type Recognizer } from "../speech/types.js";
 import { denoised } from "../audio/denoiser.js";
 import { StreamingTurns } from "../pipeline/streaming-turns.js";
@@ -164,6 +164,15 @@ export function registerVoiceCommands(program: Command, helpers: {
 
   async function listen(cmd: Command, o: { stt?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean }) {
     const cfg = config(cmd);
+    // A misspelt engine is a mistake to fix, not a reason for typed mode (an engine that cannot start is).
+    const named = o.stt ?? process.env.TALKCART_STT;
+    if (named) {
+      try {
+        engineNamed(named);
+      } catch (e) {
+        throw new ConfigError((e as Error).message);
+      }
+    }
     const ready = await voiceReadiness(cfg, o.device);
     if (!ready.ok) return helpers.chat(cmd, ready.why);
     const assistant = await openAssistant(cfg);

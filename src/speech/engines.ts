@@ -32,9 +32,14 @@ export function domainFor(grammar: Grammar, catalogPhrases: string[] = []): Reco
   return { locale: grammar.locale, grammar, catalogPhrases, contexts: answerSets(), exclusiveContexts: exclusiveAnswerSets() };
 }
 
+/** The engine of that name; a name that is no engine at all throws, naming the engines there are. */
+export function engineNamed(name: string): EngineName {
+  if (!ENGINES.includes(name as EngineName)) throw new RecognizerUnavailable(name, `unknown engine: use one of ${ENGINES.join(", ")}`);
+  return name as EngineName;
+}
+
 export async function createRecognizer(engine: EngineName, domain: RecognitionDomain, settings: EngineSettings = {}): Promise<Recognizer> {
-  if (!ENGINES.includes(engine)) throw new RecognizerUnavailable(engine, `unknown engine: use one of ${ENGINES.join(", ")}`);
-  return factories[engine](domain, settings);
+  return factories[engineNamed(engine)](domain, settings);
 }
 
 /**
