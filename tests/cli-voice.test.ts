@@ -3,12 +3,14 @@
  * against the real engines installed here: pocketsphinx (libpocketsphinx.so.3), espeak-ng and sox.
  * Nothing is mocked. Every run gets its own --data folder, so the demo shop in ./data is not touched.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { probeMicrophone } from "../src/audio/microphone.js";
+import { addWhiteNoise, concat, silence } from "../src/audio/testing.js";
+import { readWav as readPcm } from "../src/audio/wav.js";
 import { pocketsphinxTestSkip } from "../src/speech/recognizer-contract.js";
 import { talkcart as runTalkcart } from "./helpers/cli.js";
 
@@ -18,6 +20,7 @@ const CLEAN = join(root, "audio-fixtures/en/en-us-s150/clean");
 const CHECK_OUT = join(CLEAN, "check-out-cdb580.wav");
 const ADD_COFFEE = join(CLEAN, "add-two-packs-of-coffee-to-my-cart-27d4ae.wav");
 const YES = join(CLEAN, "yes-fb360f.wav");
+const ADD_BANANAS = join(CLEAN, "add-three-bananas-077b9d.wav");
 const PIN = join(CLEAN, "four-three-two-one-7f5ae1.wav");
 const CONVERSATION = join(root, "tests/conversations/en-add-coffee-checkout.yaml");
 
@@ -404,5 +407,54 @@ describe.skipIf(!!micSkip)(`listen without a capture device${micSkip ? ` (skippe
       "talkcart> Your usual: two packs of Lavazza Crema (1 kg), thirty-one euros ninety-eight. Anything else?",
       "talkcart> Goodbye!",
     ]);
+  }, 60_000);
+});
+
+/**
+ * A microphone in front of someone saying `recordings`, 1.5 s apart: a fake `sox` first on PATH
+ * that writes them as raw 16 kHz s16le in 100 ms chunks at the pace of speech, as `sox -d` would,
+ * with a quiet room's hiss between them. It ends when they are said.
+ */
+async function microphoneHearing(recordings: string[]): Promise<Record<string, string>> {
+  const dir = tmp("mic");
+  const pause = () => addWhiteNoise(silence(1500), 0, "room", 20);
+  const said = await Promise.all(recordings.map((file) => readPcm(file)));
+  const pcm = concat(pause(), ...said.flatMap((r) => [r, pause()]));
+  const raw = join(dir, "heard.raw");
+  writeFileSync(raw, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
+  writeFileSync(join(dir, "sox"), `#!${process.execPath}
+const raw = require("fs").readFileSync(${JSON.stringify(raw)});
+let at = 0;
+const tick = setInterval(() => {
+  if (at >= raw.length) return clearInterval(tick);
+  process.stdout.write(raw.subarray(at, (at += 3200)));
+}, 100);
+`);
+  chmodSync(join(dir, "sox"), 0o755);
+  return { PATH: `${dir}:${process.env.PATH}` };
+}
+
+describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings at the pace of speech)${skip ? ` (skipped: ${skip})` : ""}`, () => {
+  it("hears a whole spoken checkout: a request, check out, yes, the PIN (never printed), and places the order", async () => {
+    const data = tmp("data");
+    const env = await microphoneHearing([ADD_BANANAS, CHECK_OUT, YES, PIN]);
+    const r = await talkcart(["listen", "--no-speak"], { data, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(noStack);
+    const lines = r.stdout.split("\n").filter((l) => /^(you|talkcart)> /.test(l));
+    expect(r.stdout).toMatch(/^Listening with pocketsphinx \(en\)\. Shopping as 'demo'\./);
+    expect(lines).toEqual([
+      "you> add three bananas",
+      expect.stringMatching(/^talkcart> (Your usual: )?three kg of Chiquita Bananas, five euros ninety-seven\. Anything else\?$/),
+      "you> check out",
+      expect.stringMatching(/^talkcart> You have three kg of Chiquita Bananas, .*Shall I place the order\?$/),
+      "you> yes",
+      "talkcart> Please say your voice PIN.",
+      "you> * * * *",
+      expect.stringMatching(/^talkcart> Thank you! Order \w+ is placed, five euros ninety-seven in total\./),
+    ]);
+    expect(r.stdout + r.stderr).not.toMatch(/four three two one|4321/);
+    const orders = JSON.parse((await talkcart(["orders", "--json"], { data })).stdout) as { lines: { product: { id: string }; quantity: number }[] }[];
+    expect(orders[0].lines.map((l) => [l.product.id, l.quantity])).toEqual([["chiquita-bananas", 3]]);
   }, 60_000);
 });

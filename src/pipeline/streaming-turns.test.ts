@@ -19,7 +19,7 @@ function recordingRecognizer() {
       let writes = 0;
       return {
         write: (pcm: Pcm) => { u.samples += pcm.length; writes++; },
-        partial: () => (u.samples > 8000 ? "add" : ""),
+        partial: () => (u.samples > 16000 ? "four three" : u.samples > 8000 ? "add" : ""),
         end: async (): Promise<Hypothesis[]> => { u.endedAfterWrites = writes; return [{ text: `utterance ${utterances.length}`, confidence: 1 }]; },
       };
     },
@@ -51,6 +51,19 @@ describe("streaming turns", () => {
     expect(utterances[0].endedAfterWrites).toBeGreaterThan(20);
     expect(partials).toContain("add");
     expect(levels).toBeGreaterThan(100);
+    await turns.close();
+  });
+
+  it("shows the partial transcript of a secret's answer (the PIN) as one * per word", async () => {
+    const said = await espeakPcm("four three two one");
+    const { recognizer } = recordingRecognizer();
+    const partials: string[] = [];
+    const turns = new StreamingTurns(arraySource(concat(silence(300), said, silence(1200), said, silence(1200))), recognizer, {}, { onPartial: (p) => partials.push(p) });
+    await turns.next({ context: { expect: ["ProvidePin"], exclusive: true } });
+    expect(partials).toEqual(["*", "* *"]);
+    partials.length = 0;
+    await turns.next({ context: { expect: ["ProvidePin"] } }); // not a secret: shown as heard
+    expect(partials).toEqual(["add", "four three"]);
     await turns.close();
   });
 

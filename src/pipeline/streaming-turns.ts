@@ -6,7 +6,7 @@ export interface TurnHooks {
   /** Input level of every chunk, 0..1 (RMS of full scale): the live level meter. */
   onLevel?: (level: number) => void;
   onSpeechStart?: () => void;
-  /** The recognizer's partial transcript while the person speaks. */
+  /** The recognizer's partial transcript while the person speaks; a secret's (the PIN) as one "*" per word. */
   onPartial?: (text: string) => void;
 }
 
@@ -28,6 +28,8 @@ export class StreamingTurns {
   private ringWritten = 0; // samples ever written to the ring
   private utterance: Utterance | null = null;
   private lastPartial = "";
+  /** Whether the open turn answers a secret question: its partials are shown masked, as its final turn is logged. */
+  private secret = false;
   /** While waiting for a wake word: sees every chunk, returns true when the word ended in it. */
   private spot: ((chunk: Pcm) => boolean) | null = null;
   private spotted: AbortController | null = null;
@@ -61,7 +63,11 @@ export class StreamingTurns {
       if (this.utterance) {
         this.utterance.write(chunk);
         const partial = this.utterance.partial();
-        if (partial && partial !== this.lastPartial) this.hooks.onPartial?.((this.lastPartial = partial));
+        if (partial && partial !== this.lastPartial) {
+          this.lastPartial = partial;
+          // A terminal (or the journal, under systemd) must not show the PIN as it is spoken.
+          this.hooks.onPartial?.(this.secret ? partial.split(/\s+/).filter(Boolean).map(() => "*").join(" ") : partial);
+        }
       }
       yield chunk;
     }
@@ -93,6 +99,7 @@ export class StreamingTurns {
         // Begin decoding now, with the audio since just before the speech started.
         this.utterance = this.recognizer.begin(opts.context);
         this.lastPartial = "";
+        this.secret = !!opts.context?.exclusive;
         this.utterance.write(this.recent(Math.round(((event.startMs - preRollMs) * SAMPLE_RATE) / 1000)));
       },
     });
