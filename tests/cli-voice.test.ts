@@ -431,6 +431,11 @@ const tick = setInterval(() => {
 }, 100);
 `);
   chmodSync(join(dir, "sox"), 0o755);
+  // No loudspeaker: both players fail the way they do without a sound card.
+  for (const player of ["play", "aplay"]) {
+    writeFileSync(join(dir, player), `#!/bin/sh\necho "ALSA lib confmisc.c:855:(parse_card) cannot find card '0'" >&2\nexit 1\n`);
+    chmodSync(join(dir, player), 0o755);
+  }
   return { PATH: `${dir}:${process.env.PATH}` };
 }
 
@@ -456,5 +461,13 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     expect(r.stdout + r.stderr).not.toMatch(/four three two one|4321/);
     const orders = JSON.parse((await talkcart(["orders", "--json"], { data })).stdout) as { lines: { product: { id: string }; quantity: number }[] }[];
     expect(orders[0].lines.map((l) => [l.product.id, l.quantity])).toEqual([["chiquita-bananas", 3]]);
+  }, 60_000);
+
+  it("with no loudspeaker prints the replies and says once why they are not spoken", async () => {
+    const r = await talkcart(["listen"], { env: await microphoneHearing([ADD_BANANAS, CHECK_OUT]) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter((l) => l.startsWith("talkcart> "))).toHaveLength(2);
+    const why = r.stderr.match(/\(not spoken: [^)]*\)/g) ?? [];
+    expect(why).toEqual([expect.stringMatching(/^\(not spoken: cannot play audio: .*no sound output device/)]);
   }, 60_000);
 });

@@ -206,6 +206,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());
+    let lastSpeakError = "";
     try {
       await runVoiceLoop({
         source: filtered(microphoneSource({ device: o.device }), o), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
@@ -222,7 +223,11 @@ export function registerVoiceCommands(program: Command, helpers: {
           onLevel: (level) => ui.write(`\r[${meter(level)}] `),
           onPartial: (text) => ui.write(`\r[${"~".repeat(20)}] ${text}   `),
           onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
-          onSpeakError: (message) => console.error(`(not spoken: ${message})`),
+          // Once per cause: a speaker that is not plugged in should not repeat its long line every turn.
+          onSpeakError: (message) => {
+            if (message !== lastSpeakError) console.error(`(not spoken: ${message})`);
+            lastSpeakError = message;
+          },
         },
       });
     } finally {
