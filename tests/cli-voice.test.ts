@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { probeMicrophone } from "../src/audio/microphone.js";
-import { addWhiteNoise, concat, silence } from "../src/audio/testing.js";
+import { addWhiteNoise, concat, espeakPcm, silence } from "../src/audio/testing.js";
 import { readWav as readPcm } from "../src/audio/wav.js";
 import { pocketsphinxTestSkip } from "../src/speech/recognizer-contract.js";
 import { talkcart as runTalkcart } from "./helpers/cli.js";
@@ -415,10 +415,10 @@ describe.skipIf(!!micSkip)(`listen without a capture device${micSkip ? ` (skippe
  * that writes them as raw 16 kHz s16le in 100 ms chunks at the pace of speech, as `sox -d` would,
  * with a quiet room's hiss between them. It ends when they are said.
  */
-async function microphoneHearing(recordings: string[]): Promise<Record<string, string>> {
+async function microphoneHearing(recordings: (string | Int16Array)[]): Promise<Record<string, string>> {
   const dir = tmp("mic");
   const pause = () => addWhiteNoise(silence(1500), 0, "room", 20);
-  const said = await Promise.all(recordings.map((file) => readPcm(file)));
+  const said = await Promise.all(recordings.map((r) => (typeof r === "string" ? readPcm(r) : r)));
   const pcm = concat(pause(), ...said.flatMap((r) => [r, pause()]));
   const raw = join(dir, "heard.raw");
   writeFileSync(raw, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
@@ -461,6 +461,19 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     expect(r.stdout + r.stderr).not.toMatch(/four three two one|4321/);
     const orders = JSON.parse((await talkcart(["orders", "--json"], { data })).stdout) as { lines: { product: { id: string }; quantity: number }[] }[];
     expect(orders[0].lines.map((l) => [l.product.id, l.quantity])).toEqual([["chiquita-bananas", 3]]);
+  }, 60_000);
+
+  it("--wake computer: a request without the word is not for it; the word, then a request, is", async () => {
+    const data = tmp("data");
+    const computer = await espeakPcm("computer", { voice: "en-us", speed: 150 });
+    const r = await talkcart(["listen", "--no-speak", "--wake", "computer"], { data, env: await microphoneHearing([ADD_BANANAS, computer, ADD_BANANAS]) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Say "computer" before a request\./);
+    expect(r.stdout.split("\n").filter((l) => /^(you|talkcart)> /.test(l))).toEqual([
+      "you> add three bananas",
+      expect.stringMatching(/^talkcart> (Your usual: )?three kg of Chiquita Bananas, five euros ninety-seven\. Anything else\?$/),
+    ]);
+    expect(r.stderr).toContain("[computer]");
   }, 60_000);
 
   it("with no loudspeaker prints the replies and says once why they are not spoken", async () => {
