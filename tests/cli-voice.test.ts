@@ -3,7 +3,7 @@
  * against the real engines installed here: pocketsphinx (libpocketsphinx.so.3), espeak-ng and sox.
  * Nothing is mocked. Every run gets its own --data folder, so the demo shop in ./data is not touched.
  */
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -413,9 +413,10 @@ describe.skipIf(!!micSkip)(`listen without a capture device${micSkip ? ` (skippe
 /**
  * A microphone in front of someone saying `recordings`, 1.5 s apart: a fake `sox` first on PATH
  * that writes them as raw 16 kHz s16le in 100 ms chunks at the pace of speech, as `sox -d` would,
- * with a quiet room's hiss between them. It ends when they are said.
+ * with a quiet room's hiss between them. It ends when they are said. The loudspeaker (fake `play`
+ * and `aplay`) is missing its sound card, or takes 4 s per reply and logs whether it was stopped.
  */
-async function microphoneHearing(recordings: (string | Int16Array)[]): Promise<Record<string, string>> {
+async function microphoneHearing(recordings: (string | Int16Array)[], speaker: "broken" | "slow" = "broken") {
   const dir = tmp("mic");
   const pause = () => addWhiteNoise(silence(1500), 0, "room", 20);
   const said = await Promise.all(recordings.map((r) => (typeof r === "string" ? readPcm(r) : r)));
@@ -430,19 +431,21 @@ const tick = setInterval(() => {
   process.stdout.write(raw.subarray(at, (at += 3200)));
 }, 100);
 `);
-  chmodSync(join(dir, "sox"), 0o755);
-  // No loudspeaker: both players fail the way they do without a sound card.
-  for (const player of ["play", "aplay"]) {
-    writeFileSync(join(dir, player), `#!/bin/sh\necho "ALSA lib confmisc.c:855:(parse_card) cannot find card '0'" >&2\nexit 1\n`);
-    chmodSync(join(dir, player), 0o755);
+  const played = join(dir, "played.log");
+  const player = speaker === "broken"
+    ? `echo "ALSA lib confmisc.c:855:(parse_card) cannot find card '0'" >&2\nexit 1\n`
+    : `trap 'echo stopped >> ${played}; exit 143' TERM\ncat > /dev/null\nsleep 4 & wait\necho finished >> ${played}\n`;
+  for (const name of ["sox", "play", "aplay"]) {
+    if (name !== "sox") writeFileSync(join(dir, name), `#!/bin/sh\n${player}`);
+    chmodSync(join(dir, name), 0o755);
   }
-  return { PATH: `${dir}:${process.env.PATH}` };
+  return { env: { PATH: `${dir}:${process.env.PATH}` }, played: () => (existsSync(played) ? readFileSync(played, "utf8").trim().split("\n") : []) };
 }
 
 describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings at the pace of speech)${skip ? ` (skipped: ${skip})` : ""}`, () => {
   it("hears a whole spoken checkout: a request, check out, yes, the PIN (never printed), and places the order", async () => {
     const data = tmp("data");
-    const env = await microphoneHearing([ADD_BANANAS, CHECK_OUT, YES, PIN]);
+    const { env } = await microphoneHearing([ADD_BANANAS, CHECK_OUT, YES, PIN]);
     const r = await talkcart(["listen", "--no-speak"], { data, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(noStack);
@@ -466,7 +469,7 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
   it("--wake computer: a request without the word is not for it; the word, then a request, is", async () => {
     const data = tmp("data");
     const computer = await espeakPcm("computer", { voice: "en-us", speed: 150 });
-    const r = await talkcart(["listen", "--no-speak", "--wake", "computer"], { data, env: await microphoneHearing([ADD_BANANAS, computer, ADD_BANANAS]) });
+    const r = await talkcart(["listen", "--no-speak", "--wake", "computer"], { data, env: (await microphoneHearing([ADD_BANANAS, computer, ADD_BANANAS])).env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Say "computer" before a request\./);
     expect(r.stdout.split("\n").filter((l) => /^(you|talkcart)> /.test(l))).toEqual([
@@ -476,8 +479,18 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     expect(r.stderr).toContain("[computer]");
   }, 60_000);
 
+  it("barge-in: speech while a reply plays stops it and is the next turn", async () => {
+    const speaker = await microphoneHearing([ADD_BANANAS, CHECK_OUT], "slow");
+    const r = await talkcart(["listen"], { env: speaker.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter((l) => l.startsWith("you> "))).toEqual(["you> add three bananas", "you> check out"]);
+    // "check out" came 1.5 s into the 4 s reply to "add three bananas"; the reply to it played out.
+    expect(speaker.played()).toEqual(["stopped", "finished"]);
+    expect(r.stderr).not.toContain("not spoken");
+  }, 60_000);
+
   it("with no loudspeaker prints the replies and says once why they are not spoken", async () => {
-    const r = await talkcart(["listen"], { env: await microphoneHearing([ADD_BANANAS, CHECK_OUT]) });
+    const r = await talkcart(["listen"], { env: (await microphoneHearing([ADD_BANANAS, CHECK_OUT])).env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.split("\n").filter((l) => l.startsWith("talkcart> "))).toHaveLength(2);
     const why = r.stderr.match(/\(not spoken: [^)]*\)/g) ?? [];
