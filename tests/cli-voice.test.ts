@@ -300,6 +300,10 @@ describe.skipIf(!!skip)(`voice CLI against pocketsphinx, espeak-ng and sox${skip
       expect(get("espeak-ng en (en-us)")).toMatchObject({ area: "voice", ok: true });
       expect(get("espeak-ng de (de)")).toMatchObject({ area: "voice", ok: true });
       expect(get("play / aplay").area).toBe("playback");
+      expect(get("microphone").area).toBe("capture");
+      expect(get("loudspeaker").area).toBe("playback");
+      const areaOrder = checks.map((c) => ["capture", "engine", "voice", "playback"].indexOf(c.area));
+      expect(areaOrder).toEqual([...areaOrder].sort((a, b) => a - b)); // each area's lines together
       for (const c of checks) if (!c.ok) expect(c.fix, `${c.name} is missing but says nothing about how to get it`).toBeTruthy();
 
       const text = await talkcart(["doctor"]);
@@ -415,12 +419,14 @@ describe.skipIf(!!micSkip)(`listen without a capture device${micSkip ? ` (skippe
  * that writes them as raw 16 kHz s16le in 100 ms chunks at the pace of speech, as `sox -d` would,
  * with a quiet room's hiss between them. It ends when they are said. The loudspeaker (fake `play`
  * and `aplay`) is missing its sound card, or takes 4 s per reply and logs whether it was stopped.
+ * A `muted` microphone delivers zeros.
  */
-async function microphoneHearing(recordings: (string | Int16Array)[], speaker: "broken" | "slow" = "broken") {
+async function microphoneHearing(recordings: (string | Int16Array)[], speaker: "broken" | "slow" = "broken", muted = false) {
   const dir = tmp("mic");
   const pause = () => addWhiteNoise(silence(1500), 0, "room", 20);
   const said = await Promise.all(recordings.map((r) => (typeof r === "string" ? readPcm(r) : r)));
-  const pcm = concat(pause(), ...said.flatMap((r) => [r, pause()]));
+  const heard = concat(pause(), ...said.flatMap((r) => [r, pause()]));
+  const pcm = muted ? new Int16Array(heard.length) : heard;
   const raw = join(dir, "heard.raw");
   writeFileSync(raw, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
   writeFileSync(join(dir, "sox"), `#!${process.execPath}
@@ -487,6 +493,17 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     // "check out" came 1.5 s into the 4 s reply to "add three bananas"; the reply to it played out.
     expect(speaker.played()).toEqual(["stopped", "finished"]);
     expect(r.stderr).not.toContain("not spoken");
+  }, 60_000);
+
+  it("doctor tries the microphone and the loudspeaker for real: audio arrives, only zeros arrive, a reply cannot play", async () => {
+    const line = async (env: Record<string, string>, name: string) => (JSON.parse((await talkcart(["doctor", "--json"], { env })).stdout) as Check[]).find((c) => c.name === name);
+    const working = (await microphoneHearing([ADD_BANANAS])).env;
+    expect(await line(working, "microphone")).toMatchObject({ area: "capture", ok: true, detail: "audio arrives from the microphone (sox, default device)" });
+    expect(await line(working, "loudspeaker")).toMatchObject({ area: "playback", ok: false, detail: expect.stringMatching(/^cannot play audio: .*no sound output device/), fix: expect.stringMatching(/--no-speak/) });
+    const muted = (await microphoneHearing([ADD_BANANAS], "broken", true)).env;
+    expect(await line(muted, "microphone")).toMatchObject({ ok: false, detail: expect.stringMatching(/only zeros: its capture is muted/), fix: expect.stringMatching(/^alsamixer/) });
+    const slow = (await microphoneHearing([ADD_BANANAS], "slow")).env;
+    expect(await line(slow, "loudspeaker")).toMatchObject({ ok: true, detail: "a reply plays through sox play" });
   }, 60_000);
 
   it("with no loudspeaker prints the replies and says once why they are not spoken", async () => {

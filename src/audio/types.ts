@@ -19,7 +19,10 @@ export interface AudioSource {
 
 /** An expected audio failure (no device, no sox, unreadable WAV): said in one line with what to do. */
 export class AudioError extends Error {
+  /** `message` without the hint. */
+  readonly problem: string;
   constructor(message: string, readonly hint?: string) {
     super(hint ? `${message} — ${hint}` : message);
+    this.problem = message;
   }
 }

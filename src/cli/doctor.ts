@@ -6,6 +6,9 @@ import { DEFAULT_DICT, DEFAULT_HMM } from "../speech/jsgf.js";
 import { INSTALL_HINT } from "../speech/pocketsphinx-native.js";
 import { ADAPTATION_HINT, adaptationTools, enrollmentInfo } from "../speech/speaker-adaptation.js";
 import { createWakeWordSpotter, DEFAULT_WAKE_WORD } from "../speech/wake-word.js";
+import { probeMicrophone } from "../audio/microphone.js";
+import { SAMPLE_RATE } from "../audio/types.js";
+import { playPcm } from "../voice/playback.js";
 import { which } from "../which.js";
 
 /** One line of `talkcart doctor`: what was looked for, whether it is there, and how to get it. */
@@ -108,6 +111,23 @@ export function doctor(env = process.env, asoundDir = "/proc/asound", enrolled?:
   }
   const player = which("play") ?? which("aplay");
   checks.push({ area: "playback", name: "play / aplay", ok: !!player, detail: player ?? "not found", fix: player ? undefined : "apt-get install sox (play) or alsa-utils (aplay)" });
+  return checks;
+}
+
+/**
+ * What a list of tools cannot tell, tried for real on the device (`--device`, else the default):
+ * whether audio arrives from the microphone (~0.1 s of it; a muted capture delivers only zeros),
+ * and whether a reply plays (0.1 s of silence: nothing to hear).
+ */
+export async function deviceChecks(device?: string): Promise<Check[]> {
+  const checks: Check[] = [];
+  const mic = await probeMicrophone({ device });
+  if (!mic.ok) checks.push({ area: "capture", name: "microphone", ok: false, detail: mic.error.problem, fix: mic.error.hint ?? "connect a USB microphone, or pass --device" });
+  else if (mic.silent) checks.push({ area: "capture", name: "microphone", ok: false, detail: `audio arrives from the ${mic.description}, but only zeros: its capture is muted or at level 0`, fix: "alsamixer (F6: the sound card, F4: capture; space turns capture on, arrows raise the level)" });
+  else checks.push({ area: "capture", name: "microphone", ok: true, detail: `audio arrives from the ${mic.description}` });
+  const played = await playPcm(new Int16Array(SAMPLE_RATE / 10), { device }).done;
+  if (played.status === "failed") checks.push({ area: "playback", name: "loudspeaker", ok: false, detail: played.error.problem, fix: played.error.hint ?? "use --no-speak, or --out reply.wav" });
+  else checks.push({ area: "playback", name: "loudspeaker", ok: true, detail: `a reply plays through ${played.player}` });
   return checks;
 }
 

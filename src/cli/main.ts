@@ -13,7 +13,7 @@ import { MissingResponseError } from "../voice/reply.js";
 import type { TurnTrace } from "../dialogue/session.js";
 import { intentsCheck, intentsEval } from "./intents-commands.js";
 import { DEMO_PIN } from "../shop/seed.js";
-import { doctor, formatChecks } from "./doctor.js";
+import { deviceChecks, doctor, formatChecks } from "./doctor.js";
 import { registerVoiceCommands } from "./voice-commands.js";
 import { registerEnrollCommand } from "./enroll-command.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
@@ -208,7 +208,8 @@ program.command("models").description("which speech models are installed, and ho
   });
 
 program.command("doctor").description("which capture tools, devices, engines, models and voices are present, and what to install")
-  .action(async (_o, cmd: Command) => {
+  .option("--device <name>", "the capture and playback device to try (default: the system's), e.g. plughw:1,0")
+  .action(async (o: { device?: string }, cmd: Command) => {
     // doctor must work even when a setting is wrong: without a config it just cannot look for an adapted model.
     let enrolled: string | undefined;
     try {
@@ -217,7 +218,8 @@ program.command("doctor").description("which capture tools, devices, engines, mo
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
     }
-    const checks = doctor(process.env, undefined, enrolled);
+    const areas = ["capture", "engine", "voice", "playback"];
+    const checks = [...doctor(process.env, undefined, enrolled), ...(await deviceChecks(o.device))].sort((a, b) => areas.indexOf(a.area) - areas.indexOf(b.area));
     out(cmd, checks, () => formatChecks(checks));
   });
 
