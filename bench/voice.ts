@@ -38,6 +38,7 @@ import { Session } from "../src/dialogue/session.js";
 import { catalogPhrasesOf } from "../src/speech/catalog-phrases.js";
 import { createRecognizer, domainFor, ENGINES, type EngineName } from "../src/speech/engines.js";
 import { DEFAULT_PROMPTS, enrollmentPrompts } from "../src/speech/enrollment-prompts.js";
+import { exampleRequests } from "../src/nlu/sentence-tests.js";
 import { grammarWithDictionary, modelFiles } from "../src/speech/pocketsphinx.js";
 import { ADAPTATION_HINT, adaptationTools, adaptModel } from "../src/speech/speaker-adaptation.js";
 import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "../src/speech/types.js";
@@ -128,7 +129,7 @@ async function enrolledFigures(engine: EngineName, domain: RecognitionDomain, ma
   const tested = new Set(manifest.files.filter((f) => f.locale === "en").map((f) => said(f.text).join(" ")));
   const files = modelFiles("en");
   const { jsgf, dictionary } = grammarWithDictionary(domain, files.dict);
-  const prompts = enrollmentPrompts(jsgf, ENROLL_SENTENCES, { exclude: (text) => tested.has(text) });
+  const prompts = enrollmentPrompts(jsgf, ENROLL_SENTENCES, { exclude: (text) => tested.has(text), examples: exampleRequests(join(root, "intents"), "en") });
   const work = mkdtempSync(join(tmpdir(), "talkcart-bench-enroll-"));
   try {
     for (const { readIn, testAt } of ENROLLMENTS) {

@@ -1,14 +1,10 @@
-import { readdirSync, readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml } from "yaml";
 import { loadGrammar } from "../src/nlu/load-intents.js";
 import { IntentMatcher } from "../src/nlu/matcher.js";
+import { readSentenceTests } from "../src/nlu/sentence-tests.js";
 import type { Locale } from "../src/shop/types.js";
 import { INTENTS_DIR, cleanupShops, freshDemoShop, matcherFor } from "./helpers/demo-shop.js";
-
-/** The sentence tests kept beside the intent data (intents/<locale>/tests/*.yaml), hassil style. */
-interface TestBlock { sentences: string[]; intent: { name: string; slots?: Record<string, unknown> } | null }
 
 const LOCALES: Locale[] = ["en", "de"];
 const matchers = new Map<Locale, IntentMatcher>();
@@ -24,8 +20,8 @@ beforeAll(async () => {
 afterAll(cleanupShops);
 
 describe.each(LOCALES)("intent files (%s)", (locale) => {
-  const testDir = join(INTENTS_DIR, locale, "tests");
-  const files = existsSync(testDir) ? readdirSync(testDir).filter((f) => f.endsWith(".yaml")).sort() : [];
+  const tests = readSentenceTests(INTENTS_DIR, locale);
+  const files = tests.map((t) => t.file);
 
   it("has templates and tests for every intent, the same intents as English", () => {
     const grammar = loadGrammar(INTENTS_DIR, locale);
@@ -36,19 +32,17 @@ describe.each(LOCALES)("intent files (%s)", (locale) => {
     }
   });
 
-  sentenceTests(testDir, files, () => matchers.get(locale)!);
+  sentenceTests(tests, () => matchers.get(locale)!);
 });
 
 describe("a developer's own domain (examples/coffee-bar)", () => {
-  const testDir = join(COFFEE_BAR, "en", "tests");
-  sentenceTests(testDir, readdirSync(testDir).filter((f) => f.endsWith(".yaml")), () => coffeeBar);
+  sentenceTests(readSentenceTests(COFFEE_BAR, "en"), () => coffeeBar);
 });
 
-function sentenceTests(testDir: string, files: string[], matcher: () => IntentMatcher) {
-  for (const file of files) {
-    const { tests } = parseYaml(readFileSync(join(testDir, file), "utf8")) as { tests: TestBlock[] };
+function sentenceTests(files: ReturnType<typeof readSentenceTests>, matcher: () => IntentMatcher) {
+  for (const { file, blocks } of files) {
     describe(file, () => {
-      for (const block of tests) {
+      for (const block of blocks) {
         for (const sentence of block.sentences) {
           it(`"${sentence}" -> ${block.intent?.name ?? "no intent"}`, () => {
             const best = matcher().parse(sentence).best;

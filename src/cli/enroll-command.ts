@@ -6,6 +6,7 @@ import { Listener } from "../audio/endpointer.js";
 import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
 import { domainFor } from "../speech/engines.js";
 import { enrollmentDir, enrollmentSentences, readingsIn, recordSentences, unmatchedRecordings, writePrompts, type RecordingEvent } from "../speech/enrollment.js";
+import { exampleRequests } from "../nlu/sentence-tests.js";
 import { DEFAULT_PROMPTS, enrollmentPrompts } from "../speech/enrollment-prompts.js";
 import { grammarWithDictionary, modelFiles } from "../speech/pocketsphinx.js";
 import { ReadingCheck } from "../speech/reading-check.js";
@@ -77,7 +78,8 @@ async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: 
       throw new ConfigError(`${dir} already has ${earlier.length} sentences (${earlier.filter((s) => s.recorded).length} recorded): leave out --sentences to go on with them, or run talkcart enroll --restart --sentences ${o.sentences} to start over`);
     }
     // A restart draws other sentences; otherwise the same ones every time, so a run can go on where the last stopped.
-    writePrompts(dir, enrollmentPrompts(grammar.jsgf, o.sentences ?? DEFAULT_PROMPTS, { seed: o.restart ? Date.now() : 1 }));
+    const examples = exampleRequests(cfg.intentsDir, cfg.locale);
+    writePrompts(dir, enrollmentPrompts(grammar.jsgf, o.sentences ?? DEFAULT_PROMPTS, { seed: o.restart ? Date.now() : 1, examples, locale: cfg.locale }));
   }
   const sentences = enrollmentSentences(dir, cfg.locale);
   if (sentences.length === 0) throw new ConfigError(`${dir}: no sentences (NNN.txt files) to read`);
