@@ -11,9 +11,12 @@ import { SAMPLE_RATE } from "../audio/types.js";
 import { playPcm } from "../voice/playback.js";
 import { which } from "../which.js";
 
+/** The areas of `talkcart doctor`, in the order its lines are listed. */
+export const AREAS = ["capture", "engine", "voice", "playback"] as const;
+
 /** One line of `talkcart doctor`: what was looked for, whether it is there, and how to get it. */
 export interface Check {
-  area: "capture" | "engine" | "voice" | "playback";
+  area: (typeof AREAS)[number];
   name: string;
   ok: boolean;
   detail: string;
@@ -129,6 +132,11 @@ export async function deviceChecks(device?: string): Promise<Check[]> {
   if (played.status === "failed") checks.push({ area: "playback", name: "loudspeaker", ok: false, detail: played.error.problem, fix: played.error.hint ?? "use --no-speak, or --out reply.wav" });
   else checks.push({ area: "playback", name: "loudspeaker", ok: true, detail: `a reply plays through ${played.player}` });
   return checks;
+}
+
+/** The checks of every area, area by area (AREAS). */
+export function byArea(checks: Check[]): Check[] {
+  return [...checks].sort((a, b) => AREAS.indexOf(a.area) - AREAS.indexOf(b.area));
 }
 
 export function formatChecks(checks: Check[]): string {

@@ -78,8 +78,10 @@ async function enroll(cfg: Config, o: EnrollOptions, out: (json: unknown, text: 
       throw new ConfigError(`${dir} already has ${earlier.length} sentences (${earlier.filter((s) => s.recorded).length} recorded): leave out --sentences to go on with them, or run talkcart enroll --restart --sentences ${o.sentences} to start over`);
     }
     // A restart draws other sentences; otherwise the same ones every time, so a run can go on where the last stopped.
-    const examples = exampleRequests(cfg.intentsDir, cfg.locale);
-    writePrompts(dir, enrollmentPrompts(grammar.jsgf, o.sentences ?? DEFAULT_PROMPTS, { seed: o.restart ? Date.now() : 1, examples, locale: cfg.locale }));
+    if (earlier.length === 0) {
+      const examples = exampleRequests(cfg.intentsDir, cfg.locale);
+      writePrompts(dir, enrollmentPrompts(grammar.jsgf, o.sentences ?? DEFAULT_PROMPTS, { seed: o.restart ? Date.now() : 1, examples, locale: cfg.locale }));
+    }
   }
   const sentences = enrollmentSentences(dir, cfg.locale);
   if (sentences.length === 0) throw new ConfigError(`${dir}: no sentences (NNN.txt files) to read`);

@@ -13,7 +13,7 @@ import { MissingResponseError } from "../voice/reply.js";
 import type { TurnTrace } from "../dialogue/session.js";
 import { intentsCheck, intentsEval } from "./intents-commands.js";
 import { DEMO_PIN } from "../shop/seed.js";
-import { deviceChecks, doctor, formatChecks } from "./doctor.js";
+import { byArea, deviceChecks, doctor, formatChecks } from "./doctor.js";
 import { registerVoiceCommands } from "./voice-commands.js";
 import { registerEnrollCommand } from "./enroll-command.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
@@ -218,8 +218,7 @@ program.command("doctor").description("which capture tools, devices, engines, mo
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
     }
-    const areas = ["capture", "engine", "voice", "playback"];
-    const checks = [...doctor(process.env, undefined, enrolled), ...(await deviceChecks(o.device))].sort((a, b) => areas.indexOf(a.area) - areas.indexOf(b.area));
+    const checks = byArea([...doctor(process.env, undefined, enrolled), ...(await deviceChecks(o.device))]);
     out(cmd, checks, () => formatChecks(checks));
   });
 

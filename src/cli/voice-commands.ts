@@ -6,6 +6,7 @@ import { loadIntents, openAssistant, openShop, type Assistant } from "../assista
 import { ConfigError, type Config } from "../config.js";
 import { arraySource, wavFileSource } from "../audio/sources.js";
 import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
+import { redactPin } from "../dialogue/redact.js";
 import { IntentMatcher } from "../nlu/matcher.js";
 import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
 import { catalogPhrasesOf } from "../speech/catalog-phrases.js";
@@ -206,7 +207,6 @@ export function registerVoiceCommands(program: Command, helpers: {
     console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());
-    let lastSpeakError = "";
     try {
       await runVoiceLoop({
         source: filtered(microphoneSource({ device: o.device }), o), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
@@ -221,13 +221,10 @@ export function registerVoiceCommands(program: Command, helpers: {
         hooks: {
           onListening: () => ui.write("\n[listening] "),
           onLevel: (level) => ui.write(`\r[${meter(level)}] `),
-          onPartial: (text) => ui.write(`\r[${"~".repeat(20)}] ${text}   `),
+          // Redacted as the turn log is: the terminal (and the journal, under systemd) must not show a PIN as it is spoken.
+          onPartial: (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, assistant.matcher().grammar, secret)}   `),
           onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
-          // Once per cause: a speaker that is not plugged in should not repeat its long line every turn.
-          onSpeakError: (message) => {
-            if (message !== lastSpeakError) console.error(`(not spoken: ${message})`);
-            lastSpeakError = message;
-          },
+          onSpeakError: (message) => console.error(`(not spoken: ${message})`),
         },
       });
     } finally {

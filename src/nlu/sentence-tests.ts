@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { join, relative } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import { IntentFileError } from "./load-intents.js";
 
 /** A block of the sentence tests kept beside the intent data, hassil style: these sentences mean this intent (null: none). */
 export interface SentenceTestBlock {
@@ -8,13 +9,26 @@ export interface SentenceTestBlock {
   intent: { name: string; slots?: Record<string, unknown> } | null;
 }
 
-/** The sentence test files of a locale (`<intents>/<locale>/tests/*.yaml`), by file name; none when the folder is missing. */
+/**
+ * The sentence test files of a locale (`<intents>/<locale>/tests/*.yaml`), by file name; none when
+ * the folder is missing. A file that is not such a list is an IntentFileError naming it.
+ */
 export function readSentenceTests(intentsDir: string, locale: string): { file: string; blocks: SentenceTestBlock[] }[] {
   const dir = join(intentsDir, locale, "tests");
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort().map((file) => {
-    const { tests } = parseYaml(readFileSync(join(dir, file), "utf8")) as { tests?: SentenceTestBlock[] };
-    return { file, blocks: tests ?? [] };
+    const shownAs = relative(process.cwd(), join(dir, file));
+    const lines = new LineCounter();
+    const doc = parseDocument(readFileSync(join(dir, file), "utf8"), { lineCounter: lines, prettyErrors: false });
+    if (doc.errors.length) throw new IntentFileError(shownAs, lines.linePos(doc.errors[0].pos[0]).line, `invalid YAML: ${doc.errors[0].message.split("\n")[0]}`);
+    const tests = (doc.toJS() as { tests?: unknown } | null)?.tests;
+    if (!Array.isArray(tests)) throw new IntentFileError(shownAs, 0, "no 'tests:' list of sentence blocks");
+    tests.forEach((b: Partial<SentenceTestBlock> | null, i) => {
+      const where = `test block ${i + 1}`;
+      if (!Array.isArray(b?.sentences) || !b.sentences.every((s) => typeof s === "string")) throw new IntentFileError(shownAs, 0, `${where} has no 'sentences:' list of strings`);
+      if (b.intent !== null && typeof b.intent?.name !== "string") throw new IntentFileError(shownAs, 0, `${where}: 'intent:' needs a 'name:' (or is null for sentences that mean nothing)`);
+    });
+    return { file, blocks: tests as SentenceTestBlock[] };
   });
 }
 

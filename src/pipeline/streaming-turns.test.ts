@@ -54,16 +54,16 @@ describe("streaming turns", () => {
     await turns.close();
   });
 
-  it("shows the partial transcript of a secret's answer (the PIN) as one * per word", async () => {
+  it("says which partial transcripts answer a secret question (the PIN), for whoever shows them to redact", async () => {
     const said = await espeakPcm("four three two one");
     const { recognizer } = recordingRecognizer();
-    const partials: string[] = [];
-    const turns = new StreamingTurns(arraySource(concat(silence(300), said, silence(1200), said, silence(1200))), recognizer, {}, { onPartial: (p) => partials.push(p) });
+    const partials: [string, boolean][] = [];
+    const turns = new StreamingTurns(arraySource(concat(silence(300), said, silence(1200), said, silence(1200))), recognizer, {}, { onPartial: (p, secret) => partials.push([p, secret]) });
     await turns.next({ context: { expect: ["ProvidePin"], exclusive: true } });
-    expect(partials).toEqual(["*", "* *"]);
+    expect(partials).toEqual([["add", true], ["four three", true]]);
     partials.length = 0;
-    await turns.next({ context: { expect: ["ProvidePin"] } }); // not a secret: shown as heard
-    expect(partials).toEqual(["add", "four three"]);
+    await turns.next({ context: { expect: ["ProvidePin"] } });
+    expect(partials).toEqual([["add", false], ["four three", false]]);
     await turns.close();
   });
 

@@ -6,8 +6,8 @@ export interface TurnHooks {
   /** Input level of every chunk, 0..1 (RMS of full scale): the live level meter. */
   onLevel?: (level: number) => void;
   onSpeechStart?: () => void;
-  /** The recognizer's partial transcript while the person speaks; a secret's (the PIN) as one "*" per word. */
-  onPartial?: (text: string) => void;
+  /** The recognizer's partial transcript while the person speaks; `secret`: it answers a secret question (the PIN), so show it redacted. */
+  onPartial?: (text: string, secret: boolean) => void;
 }
 
 export type HeardTurn =
@@ -28,7 +28,7 @@ export class StreamingTurns {
   private ringWritten = 0; // samples ever written to the ring
   private utterance: Utterance | null = null;
   private lastPartial = "";
-  /** Whether the open turn answers a secret question: its partials are shown masked, as its final turn is logged. */
+  /** Whether the open turn answers a secret question (see TurnHooks.onPartial). */
   private secret = false;
   /** While waiting for a wake word: sees every chunk, returns true when the word ended in it. */
   private spot: ((chunk: Pcm) => boolean) | null = null;
@@ -63,11 +63,7 @@ export class StreamingTurns {
       if (this.utterance) {
         this.utterance.write(chunk);
         const partial = this.utterance.partial();
-        if (partial && partial !== this.lastPartial) {
-          this.lastPartial = partial;
-          // A terminal (or the journal, under systemd) must not show the PIN as it is spoken.
-          this.hooks.onPartial?.(this.secret ? partial.split(/\s+/).filter(Boolean).map(() => "*").join(" ") : partial);
-        }
+        if (partial && partial !== this.lastPartial) this.hooks.onPartial?.((this.lastPartial = partial), this.secret);
       }
       yield chunk;
     }

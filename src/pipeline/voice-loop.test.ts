@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { concat, espeakPcm, silence } from "../audio/testing.js";
-import type { AudioSource, Pcm } from "../audio/types.js";
+import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
 import type { TurnTrace } from "../dialogue/session.js";
 import type { Hypothesis, Recognizer } from "../speech/types.js";
 import type { Playback, PlaybackOutcome } from "../voice/playback.js";
@@ -62,6 +62,34 @@ describe("voice loop", () => {
     expect(spoken[0]).toMatch(/two packs of Lavazza Crema/);
     expect(outcomes[0]).toBe("stopped"); // barge-in
     expect((await shop.cart("demo")).lines.map((l) => [l.product.id, l.quantity])).toEqual([["lavazza-crema-1kg", 2]]);
+    session.stop();
+    await shop.close();
+  }, 30_000);
+
+  it("a reply that cannot be played is reported once per cause (figures aside), and again after one has played", async () => {
+    const shop = await freshDemoShop();
+    const session = sessionFor(shop, "en");
+    const say = await espeakPcm("what is in my cart");
+    const audio = concat(silence(400), ...Array.from({ length: 5 }, () => [say, silence(1400)]).flat());
+    // Replies 1, 2 and 4 fail the same way with other figures, 3 plays, 5 fails another way.
+    const results: PlaybackOutcome[] = [
+      { status: "failed", error: new AudioError("cannot play audio: did not finish within 5 s") },
+      { status: "failed", error: new AudioError("cannot play audio: did not finish within 7.5 s") },
+      { status: "finished", player: "fake" },
+      { status: "failed", error: new AudioError("cannot play audio: did not finish within 6 s") },
+      { status: "failed", error: new AudioError("cannot play audio: no sound output device") },
+    ];
+    let played = 0;
+    const reported: string[] = [];
+    await runVoiceLoop({
+      source: pacedSource(audio), session, trigger: { kind: "always" }, bargeIn: false,
+      recognizer: scriptedRecognizer(Array(5).fill("what's in my cart")),
+      synthesizer: { name: "fake", synthesize: async () => new Int16Array(160) },
+      play: () => ({ done: Promise.resolve(results[played++]), stop: () => {} }),
+      hooks: { onSpeakError: (m) => reported.push(m) },
+    });
+    expect(played).toBe(5);
+    expect(reported).toEqual(["cannot play audio: did not finish within 5 s", "cannot play audio: did not finish within 6 s", "cannot play audio: no sound output device"]);
     session.stop();
     await shop.close();
   }, 30_000);

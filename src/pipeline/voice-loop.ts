@@ -25,6 +25,7 @@ export interface VoiceLoopOptions {
   hooks?: TurnHooks & {
     onListening?: () => void;
     onTurn?: (t: TurnTrace) => void;
+    /** A reply could not be spoken: said once per cause until a reply plays again (a speaker that is not plugged in must not fill every turn). */
     onSpeakError?: (message: string) => void;
   };
   signal?: AbortSignal;
@@ -46,6 +47,13 @@ export interface VoiceLoopOptions {
  */
 export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
   const turns = new StreamingTurns(opts.source, opts.recognizer, {}, opts.hooks);
+  let lastCause: string | null = null;
+  // The same cause with other figures ("did not finish within 7 s") is the same cause.
+  const spoken = (problem: string | null) => {
+    const cause = problem?.replace(/\d+(\.\d+)?/g, "#") ?? null;
+    if (problem && cause !== lastCause) opts.hooks?.onSpeakError?.(problem);
+    lastCause = cause;
+  };
   let session = opts.session;
   let expectingAnswer = false;
   let interrupted: Promise<HeardTurn> | null = null; // a turn that began while the assistant was speaking
@@ -73,7 +81,7 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
       const trace: TurnTrace = heard.type === "no-input" ? await session.noInput() : await session.hear(heard.alternatives);
       opts.hooks?.onTurn?.(trace);
       expectingAnswer = trace.reply.trim().endsWith("?") || trace.stateAfter !== "ready";
-      if (opts.synthesizer && opts.play) interrupted = (await speak(trace.reply, session, opts, trace.ended ? null : turns))?.next ?? null;
+      if (opts.synthesizer && opts.play) interrupted = (await speak(trace.reply, session, opts, trace.ended ? null : turns, spoken))?.next ?? null;
     }
   } finally {
     await turns.close();
@@ -84,25 +92,25 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
  * Speaks a reply while listening: if the person starts talking, the reply stops at once and what
  * they say becomes the next turn (returned). Without barge-in, listening waits for the reply to end.
  */
-async function speak(text: string, session: Session, opts: VoiceLoopOptions, turns: StreamingTurns | null): Promise<{ next: Promise<HeardTurn> } | null> {
+async function speak(text: string, session: Session, opts: VoiceLoopOptions, turns: StreamingTurns | null, spoken: (problem: string | null) => void): Promise<{ next: Promise<HeardTurn> } | null> {
   let pcm: Int16Array;
   try {
     pcm = await opts.synthesizer!.synthesize(text, session.locale);
   } catch (e) {
-    opts.hooks?.onSpeakError?.((e as Error).message);
+    spoken((e as Error).message);
     return null;
   }
   const playback = opts.play!(pcm);
   if (!turns || opts.bargeIn === false) {
     const outcome = await playback.done;
-    if (outcome.status === "failed") opts.hooks?.onSpeakError?.(outcome.error.message);
+    spoken(outcome.status === "failed" ? outcome.error.message : null);
     return null;
   }
   const stopListening = new AbortController();
   let bargedIn = false;
   const listening = turns.next({ noInputMs: Infinity, signal: stopListening.signal, context: session.expecting, onSpeechStart: () => { bargedIn = true; playback.stop(); } });
   const outcome = await playback.done;
-  if (outcome.status === "failed") opts.hooks?.onSpeakError?.(outcome.error.message);
+  spoken(outcome.status === "failed" ? outcome.error.message : null);
   if (bargedIn) return { next: listening };
   stopListening.abort();
   await listening;

@@ -49,7 +49,9 @@ describe("catalogPhrasesOf: what a shopper may call a product, for the recognize
     const car = product({ name: "LEGO Technic Race Car", brand: "LEGO", terms: { en: ["race car", "technic"] } });
     const phrases = catalogPhrasesOf({ categories: [], products: [car] }, "en");
     expect(phrases).toEqual(expect.arrayContaining(["lego technic race car", "lego technic race cars", "race cars"]));
-    expect(phrases).not.toContain("lego technic race car technics");
+    // A name that does not end in a term is a proper name: no plural by rule.
+    const game = product({ name: "Monopoly Classic", brand: "Hasbro", terms: { en: ["board game", "monopoly"] } });
+    expect(catalogPhrasesOf({ categories: [], products: [game] }, "en")).not.toContain("monopoly classics");
     const coffee = product({ name: "Lavazza Crema", brand: "Lavazza", unit: { en: ["pack", "packs"] }, terms: { en: ["crema"] } });
     expect(catalogPhrasesOf({ categories: [], products: [coffee] }, "en")).not.toContain("lavazza cremas");
   });

@@ -12,6 +12,7 @@ export interface PromptOptions {
   /**
    * Requests written by people, by intent (the intent files' sentence tests: `exampleRequests`):
    * asked for first, since they read as people talk; the grammar's own sentences only fill up.
+   * They are taken as written, courtesies ("please", "could you") included.
    */
   examples?: { intent: string; text: string }[];
   /** The examples' language, for saying their numbers in words (default "en"). */
