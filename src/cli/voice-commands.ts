@@ -163,7 +163,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     return { ok: true };
   }
 
-  async function listen(cmd: Command, o: { stt?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean }) {
+  async function listen(cmd: Command, o: { stt?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean; meter?: boolean }) {
     const cfg = config(cmd);
     // A misspelt engine is a mistake to fix, not a reason for typed mode (an engine that cannot start is).
     const named = o.stt ?? process.env.TALKCART_STT;
@@ -187,6 +187,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     }
     let session = assistant.session();
     const ui = process.stderr;
+    const live = o.meter ?? ui.isTTY;
     const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
     let spotter: WakeWordSpotter | null = null;
     if (o.wake) {
@@ -220,9 +221,10 @@ export function registerVoiceCommands(program: Command, helpers: {
         play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
         hooks: {
           onListening: () => ui.write("\n[listening] "),
-          onLevel: (level) => ui.write(`\r[${meter(level)}] `),
+          // The meter redraws its line for every chunk of audio: for a terminal, not for a log (journald under systemd).
+          onLevel: live ? (level) => ui.write(`\r[${meter(level)}] `) : undefined,
           // Redacted as the turn log is: the terminal (and the journal, under systemd) must not show a PIN as it is spoken.
-          onPartial: (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, assistant.matcher().grammar, secret)}   `),
+          onPartial: live ? (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, assistant.matcher().grammar, secret)}   `) : undefined,
           onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
           onSpeakError: (message) => console.error(`(not spoken: ${message})`),
         },
@@ -241,6 +243,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     .option("--ptt", "push-to-talk: press Enter to open each turn")
     .option("--no-speak", "print replies instead of speaking them")
     .option("--no-barge-in", "do not stop a reply when speech is heard (for a loudspeaker the microphone hears)")
+    .option("--meter", "show the input level and the partial transcript even when stderr is no terminal (default: only on one)")
     .action(async (o, cmd: Command) => listen(cmd, o));
 
   sttOption(program.command("transcribe").argument("<file.wav>").description("n-best transcripts of a recording and how they parse (no dialogue)"))
