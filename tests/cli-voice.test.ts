@@ -501,6 +501,20 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     expect(r.stderr).toContain("[computer]");
   }, 60_000);
 
+  it("--ptt: Enter opens a turn; once stdin has ended no key can be pressed, so listening ends", async () => {
+    // One Enter: "check out" (the cart is empty: no question follows), then stdin ends before "add three bananas".
+    const r = await talkcart(["listen", "--no-speak", "--ptt"], { env: (await microphoneHearing([CHECK_OUT, ADD_BANANAS])).env, input: "\n" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split("\n").filter((l) => /^(you|talkcart)> /.test(l))).toEqual(["you> check out", "talkcart> Your cart is empty."]);
+    expect(r.stdout).toMatch(/\(no more key presses: stdin ended\)\n$/);
+  }, 60_000);
+
+  it("--wake that cannot be spotted, with no keyboard for push-to-talk (as under systemd): one line and exit 1, not a wait for ever", async () => {
+    const r = await talkcart(["listen", "--no-speak", "--wake", "hey talk cart"], { env: (await microphoneHearing([ADD_BANANAS])).env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^talkcart: no wake word: .*one distinct word.*; and no keyboard for push-to-talk \(stdin is no terminal\)\n$/);
+  }, 60_000);
+
   it("barge-in: speech while a reply plays stops it and is the next turn", async () => {
     const speaker = await microphoneHearing([ADD_BANANAS, CHECK_OUT], "slow");
     const r = await talkcart(["listen"], { env: speaker.env });
