@@ -3,7 +3,7 @@ import { ShopError } from "../shop/types.js";
 import { normalizeTerm } from "../shop/catalog-index.js";
 import { tokenize } from "../nlu/text.js";
 import type { Reply } from "../voice/reply.js";
-import { isUnitWord, saysOnlyASize } from "../voice/speech-format.js";
+import { isUnitWord, saysOnlyASize, unitsSaid } from "../voice/speech-format.js";
 import type { HandlerDeps, Outcome, Request, Options } from "./types.js";
 
 const say = (key: string, vars?: Reply["vars"]): Reply => ({ key, vars });
@@ -101,7 +101,8 @@ async function addToCart(deps: HandlerDeps, req: Request, last?: string): Promis
   if (found.kind === "outcome") return found.outcome;
   const { product } = found;
   if (quantityLeftOpen(deps, req)) {
-    return { reply: say("how_many", { product: { product } }), next: "askingQuantity", lastProductId: product.id, pending: { productId: product.id, intent: "AddToCart" } };
+    // "How many kilos of ...?": the unit it is sold in, so the answer may name it too ("three kilos").
+    return { reply: say("how_many", { product: { product }, units: unitsSaid(product, deps.locale) }), next: "askingQuantity", lastProductId: product.id, pending: { productId: product.id, intent: "AddToCart" } };
   }
   const quantity = asNumber(req.slots.quantity) ?? 1;
   if (product.stock === 0) return offerSubstitute(deps, product, quantity);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { inWords, isUnitWord, saysOnlyASize, spokenMeasures, spokenMoney, unitTerm } from "./speech-format.js";
+import type { Product } from "../shop/types.js";
+import { inWords, isUnitWord, saysOnlyASize, spokenMeasures, spokenMoney, unitsSaid, unitTerm } from "./speech-format.js";
 
 describe("spokenMeasures: sizes said out, so a voice does not spell the unit", () => {
   it("says amounts with units in English and German, one vs several", () => {
@@ -69,5 +70,17 @@ describe("spokenMoney", () => {
     expect(spokenMoney(1, "de")).toBe("ein Cent");
     expect(spokenMoney(199, "de")).toBe("ein Euro neunundneunzig");
     expect(spokenMoney(1, "en")).toBe("one cent");
+  });
+});
+
+describe("unitsSaid: what a product is counted in, several of it, as said", () => {
+  const sold = (unit: Product["unit"]) => ({ unit }) as Product;
+  it("says abbreviations out and leaves words as they are; a product without a unit is counted in pieces", () => {
+    const bananas = sold({ en: ["kg", "kg"], de: ["Kilo", "Kilo"] });
+    expect(unitsSaid(bananas, "en")).toBe("kilos");
+    expect(unitsSaid(bananas, "de")).toBe("Kilo");
+    expect(unitsSaid(sold({ en: ["pack", "packs"], de: ["Packung", "Packungen"] }), "de")).toBe("Packungen");
+    expect(unitsSaid(sold({ en: ["l", "l"] }), "de")).toBe("Liter"); // no German unit: the English one, said in German
+    expect(unitsSaid(sold({}), "en")).toBe("pieces");
   });
 });

@@ -195,6 +195,13 @@ export function spokenCount(n: number, p: Product, locale: Locale, grammaticalCa
   return `${count} ${n === 1 ? singular : plural} of ${productName(p, locale)}`;
 }
 
+/** The unit a product is counted in, several of it, as said: "kilos" (not "kg": a voice spells that), "packs", "Stück". */
+export function unitsSaid(p: Product, locale: Locale): string {
+  const plural = (p.unit[locale] ?? p.unit.en ?? ["piece", "pieces"])[1];
+  const language = languageOf(locale);
+  return (language && UNIT_WORDS[language][plural.toLowerCase()]?.[1]) || plural;
+}
+
 /** "two LEGO City Fire Stations": the last word of an English name takes the plural. */
 function pluralEnglish(name: string): string {
   return name.replace(/([A-Za-z]+)$/, (w) =>
