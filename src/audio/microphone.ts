@@ -8,14 +8,12 @@
  * these ends as an AudioError with a one-line message and a hint, thrown from the source's iterator
  * or returned by `probeMicrophone()`; stopping on purpose is never an error.
  */
-import { constants } from "node:fs";
-import { access } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { delimiter, join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
 import { S16leDecoder } from "./sources.js";
 import { AudioError, SAMPLE_RATE, type AudioSource, type Pcm } from "./types.js";
+import { which } from "../which.js";
 
 /** The part of node-record-lpcm16 we use (it ships no types). */
 interface Recording {
@@ -57,22 +55,7 @@ export interface MicrophoneOptions {
 
 /** Which capture programs are on PATH (for `talkcart doctor` and the default choice). */
 export async function availableRecorders(env: NodeJS.ProcessEnv = {}): Promise<RecorderName[]> {
-  const found: RecorderName[] = [];
-  for (const name of RECORDERS) if (await onPath(name, { ...process.env, ...env })) found.push(name);
-  return found;
-}
-
-async function onPath(command: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
-    if (!dir) continue;
-    try {
-      await access(join(dir, command), constants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
+  return RECORDERS.filter((name) => which(name, { ...process.env, ...env }) !== null);
 }
 
 /** sox (and rec) are tried first: they resample if the card cannot do 16 kHz itself. */
