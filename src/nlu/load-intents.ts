@@ -12,13 +12,14 @@ export class IntentFileError extends Error {
   }
 }
 
-interface YamlFile {
+export interface YamlFile {
   path: string;
   root: YamlNode | null;
   lineOf(node: YamlNode | null | undefined): number;
 }
 
-function readYaml(path: string, shownAs: string): YamlFile {
+/** A YAML file of the intents folder, parsed with line numbers; invalid YAML is an IntentFileError naming file and line. */
+export function readYaml(path: string, shownAs: string): YamlFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(readFileSync(path, "utf8"), { lineCounter, prettyErrors: false });
   const lineOf = (node: YamlNode | null | undefined) =>

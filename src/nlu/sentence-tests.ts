@@ -1,7 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
-import { IntentFileError } from "./load-intents.js";
+import { IntentFileError, readYaml } from "./load-intents.js";
 
 /** A block of the sentence tests kept beside the intent data, hassil style: these sentences mean this intent (null: none). */
 export interface SentenceTestBlock {
@@ -18,10 +17,7 @@ export function readSentenceTests(intentsDir: string, locale: string): { file: s
   if (!existsSync(dir)) return [];
   return readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort().map((file) => {
     const shownAs = relative(process.cwd(), join(dir, file));
-    const lines = new LineCounter();
-    const doc = parseDocument(readFileSync(join(dir, file), "utf8"), { lineCounter: lines, prettyErrors: false });
-    if (doc.errors.length) throw new IntentFileError(shownAs, lines.linePos(doc.errors[0].pos[0]).line, `invalid YAML: ${doc.errors[0].message.split("\n")[0]}`);
-    const tests = (doc.toJS() as { tests?: unknown } | null)?.tests;
+    const tests = (readYaml(join(dir, file), shownAs).root?.toJSON() as { tests?: unknown } | null)?.tests;
     if (!Array.isArray(tests)) throw new IntentFileError(shownAs, 0, "no 'tests:' list of sentence blocks");
     tests.forEach((b: Partial<SentenceTestBlock> | null, i) => {
       const where = `test block ${i + 1}`;
