@@ -186,42 +186,41 @@ export function registerVoiceCommands(program: Command, helpers: {
       throw e;
     }
     let session = assistant.session();
-    const ui = process.stderr;
-    const live = o.meter ?? ui.isTTY;
-    const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
     let spotter: WakeWordSpotter | null = null;
-    if (o.wake) {
-      try {
-        spotter = createWakeWordSpotter({ word: o.wake });
-      } catch (e) {
-        if (!(e instanceof RecognizerUnavailable)) throw e;
-        // Without a keyboard (a device started by systemd) push-to-talk would wait for ever: fail, and be restarted.
-        if (!process.stdin.isTTY) {
-          session.stop();
-          await recognizer.close();
-          await assistant.close();
-          throw new ConfigError(`no wake word: ${e.message}; and no keyboard for push-to-talk (stdin is no terminal)`);
-        }
-        console.log(`(no wake word: ${e.message}; using push-to-talk)`);
-      }
-    }
-    const stop = new AbortController();
-    process.once("SIGINT", () => stop.abort());
-    // Enter opens a turn; once stdin has ended no key can be pressed again, so listening ends.
-    const pressed = () => new Promise<void>((resolve) => {
-      const done = () => { process.stdin.off("data", done).off("end", ended); resolve(); };
-      const ended = () => { console.log("\n(no more key presses: stdin ended)"); stop.abort(); done(); };
-      if (process.stdin.readableEnded) return ended();
-      ui.write("\n[press Enter and speak]");
-      process.stdin.once("data", done).once("end", ended);
-    });
-    const trigger: Trigger = spotter
-      ? { kind: "wake", spot: (chunk) => spotter.write(chunk).length > 0, onWake: () => ui.write(`\n[${spotter.word}]`) }
-      : o.wake || o.ptt || process.stdin.isTTY ? { kind: "ptt", pressed } : { kind: "always" };
-    const how = spotter ? ` Say "${spotter.word}" before a request.` : "";
-    const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
-    console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
+    // Everything from here on is closed by the finally below, whichever way listening ends.
     try {
+      const ui = process.stderr;
+      const live = o.meter ?? ui.isTTY;
+      const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
+      if (o.wake) {
+        try {
+          spotter = createWakeWordSpotter({ word: o.wake });
+        } catch (e) {
+          if (!(e instanceof RecognizerUnavailable)) throw e;
+          // Without a keyboard (a device started by systemd) push-to-talk would wait for ever: fail, and be restarted.
+          if (!process.stdin.isTTY) {
+            throw new ConfigError(`no wake word: ${e.message}; and no keyboard for push-to-talk (stdin is no terminal)`);
+          }
+          console.log(`(no wake word: ${e.message}; using push-to-talk)`);
+        }
+      }
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      // Enter opens a turn; once stdin has ended no key can be pressed again, so listening ends.
+      const pressed = () => new Promise<void>((resolve) => {
+        const done = () => { process.stdin.off("data", done).off("end", ended); resolve(); };
+        const ended = () => { console.log("\n(no more key presses: stdin ended)"); stop.abort(); done(); };
+        if (process.stdin.readableEnded) return ended();
+        ui.write("\n[press Enter and speak]");
+        process.stdin.once("data", done).once("end", ended);
+      });
+      const wake = spotter;
+      const trigger: Trigger = wake
+        ? { kind: "wake", spot: (chunk) => wake.write(chunk).length > 0, onWake: () => ui.write(`\n[${wake.word}]`) }
+        : o.wake || o.ptt || process.stdin.isTTY ? { kind: "ptt", pressed } : { kind: "always" };
+      const how = wake ? ` Say "${wake.word}" before a request.` : "";
+      const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
+      console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
       await runVoiceLoop({
         source: filtered(microphoneSource({ device: o.device }), o), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
         // "bye" ends the conversation, not the program: the next wake word or Enter starts a new one.
