@@ -2,9 +2,13 @@ import type { Shop, Product, Locale, Cart } from "../shop/types.js";
 import { ShopError } from "../shop/types.js";
 import { normalizeTerm } from "../shop/catalog-index.js";
 import { tokenize } from "../nlu/text.js";
-import type { Reply } from "../voice/reply.js";
+import type { Reply, Responses } from "../voice/reply.js";
 import { isUnitWord, saysOnlyASize, unitsSaid } from "../voice/speech-format.js";
 import type { HandlerDeps, Outcome, Request, Options } from "./types.js";
+import { intentReply } from "./intent-reply.js";
+
+/** What the dialogue runs on: the handlers' shop and catalog, and the locale's responses for intents talkcart has no handler for. */
+export type DialogueDeps = HandlerDeps & { responses: Responses };
 
 const say = (key: string, vars?: Reply["vars"]): Reply => ({ key, vars });
 const done = (reply: Reply, extra: Partial<Outcome> = {}): Outcome => ({ reply, next: "ready", ...extra });
@@ -307,8 +311,11 @@ async function readWishlist(deps: HandlerDeps): Promise<Outcome> {
   };
 }
 
-/** One request, against the shop. Intents the dialogue answers itself (yes, help, ...) never reach here. */
-export async function handleRequest(deps: HandlerDeps, req: Request, lastProductId?: string): Promise<Outcome> {
+/**
+ * One request, against the shop. Intents the dialogue answers itself (yes, help, ...) never reach
+ * here; a domain's own intents get their response from responses.yaml and leave the shop alone.
+ */
+export async function handleRequest(deps: DialogueDeps, req: Request, lastProductId?: string): Promise<Outcome> {
   switch (req.intent) {
     case "AddToCart": return addToCart(deps, req, lastProductId);
     case "RemoveFromCart": return removeFromCart(deps, req, lastProductId);
@@ -327,7 +334,7 @@ export async function handleRequest(deps: HandlerDeps, req: Request, lastProduct
     case "SelectOption": return done(say("nothing_to_choose"));
     case "Yes": return done(say("yes_without_question"));
     case "No": return done(say("no_more"));
-    default: return done(say("cannot_do"));
+    default: return done(intentReply(req, deps.responses) ?? say("cannot_do"));
   }
 }
 

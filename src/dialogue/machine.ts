@@ -4,8 +4,8 @@ import type { Parse } from "../nlu/matcher.js";
 import type { Slots } from "../nlu/grammar.js";
 import { ShopError, type ConfirmedLine, type Order, type PinCheck } from "../shop/types.js";
 import type { Reply } from "../voice/reply.js";
-import { handleRequest } from "./handlers.js";
-import type { HandlerDeps, Options, Outcome, Request } from "./types.js";
+import { handleRequest, type DialogueDeps } from "./handlers.js";
+import type { Options, Outcome, Request } from "./types.js";
 
 export interface DialogueContext {
   reply: Reply | null;
@@ -52,7 +52,7 @@ const numberSaid = (event: DialogueEvent): number | undefined => {
 };
 const say = (key: string, vars?: Reply["vars"]) => ({ type: "say" as const, params: { key, vars } });
 
-export function createDialogueMachine(deps: HandlerDeps, timing: DialogueTiming = DEFAULT_TIMING) {
+export function createDialogueMachine(deps: DialogueDeps, timing: DialogueTiming = DEFAULT_TIMING) {
   return setup({
     types: { context: {} as DialogueContext, events: {} as DialogueEvent },
     actors: {

@@ -57,7 +57,8 @@ export class Session {
     const shop = recordCalls(opts.shop, this.calls);
     const catalog = opts.catalog ?? (opts.shop as Shop & { index?: CatalogKnowledge }).index;
     if (!catalog) throw new Error("Session needs the catalog's word knowledge: pass `catalog` (a CatalogIndex over your products)");
-    const machine = createDialogueMachine({ shop, shopperId: opts.shopperId, locale: opts.locale, catalog }, opts.timing ?? DEFAULT_TIMING);
+    const responses = opts.matcher.grammar.responses;
+    const machine = createDialogueMachine({ shop, shopperId: opts.shopperId, locale: opts.locale, catalog, responses }, opts.timing ?? DEFAULT_TIMING);
     this.actor = createActor(machine, opts.clock ? { clock: opts.clock } : {});
     this.actor.start();
     const categories = new Map(opts.shop.categories().map((c) => [c.id, c]));

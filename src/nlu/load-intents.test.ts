@@ -74,6 +74,16 @@ describe("loading intent files", () => {
     expect(() => loadGrammar(dir, "en")).toThrow(/expansion rule cycle/);
   });
 
+  it("takes a response named after an intent when it uses that intent's slots, and names the line of one that does not", () => {
+    const responses = (text: string) => `language: en\nresponses:\n  cannot_do: "Sorry."\n  AddToCart: "${text}"\n`;
+    const fine = loadGrammar(intentsDir({ "AddToCart.yaml": ADD, "responses.yaml": responses("{quantity} {size} {product:acc}, done.") }), "en");
+    expect(fine.responses.AddToCart).toEqual(["{quantity} {size} {product:acc}, done."]);
+    expect(() => loadGrammar(intentsDir({ "AddToCart.yaml": ADD, "responses.yaml": responses("{quantity} {colour} {product}") }), "en"))
+      .toThrow(/responses\.yaml:4: response 'AddToCart' uses \{colour\}, which intent AddToCart has no slot for \(its slots: \{quantity\}, \{size\}, \{product\}\)/);
+    expect(() => loadGrammar(intentsDir({ "AddToCart.yaml": ADD, "responses.yaml": responses("{quantity {product}") }), "en"))
+      .toThrow(/responses\.yaml:4: response 'AddToCart' has a brace that is not a \{slot\}/);
+  });
+
   it("says which folder is missing for an unknown locale", () => {
     expect(() => loadGrammar(intentsDir({ "AddToCart.yaml": ADD }), "fr")).toThrow(/no intent files for locale 'fr'/);
   });

@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from "yaml";
 import { parseTemplate, references, TemplateSyntaxError, type TemplateNode } from "./template.js";
 import { tokenize } from "./text.js";
+import { intentResponseProblems } from "../voice/check-responses.js";
 import type { Grammar, ListDef, Sentence, SlotValue, Slots } from "./grammar.js";
 
 /** A mistake in an intent file, reported as `file:line: what is wrong`. */
@@ -166,6 +167,7 @@ export function loadGrammar(intentsDir: string, locale: string): Grammar {
     .map((n) => tokenize(String(scalar(common, n, "a skip word")), locale));
 
   const responsesPath = join(dir, "responses.yaml");
+  const responseLines = new Map<string, number>();
   if (existsSync(responsesPath)) {
     const responses = readYaml(responsesPath, shown(responsesPath));
     checkLanguage(responses, locale);
@@ -173,6 +175,7 @@ export function loadGrammar(intentsDir: string, locale: string): Grammar {
       grammar.responses[key] = isSeq(node)
         ? node.items.map((n) => String(scalar(responses, n as YamlNode, `response '${key}'`)))
         : [String(scalar(responses, node, `response '${key}'`))];
+      responseLines.set(key, responses.lineOf(node));
     }
   }
 
@@ -215,7 +218,34 @@ export function loadGrammar(intentsDir: string, locale: string): Grammar {
     for (const l of refs.lists) if (!grammar.lists[l]) throw new IntentFileError(where.file, where.line, `unknown list {${l}} in rule <${name}>`);
     assertNoCycle(grammar.rules, name, [], where);
   }
+  // A response named after an intent is its reply, filled from its slots: it may use only those.
+  for (const [key, line] of responseLines) {
+    if (!grammar.intents.includes(key)) continue;
+    const slots = slotsOf(grammar, key);
+    const [problem] = grammar.responses[key].flatMap((text) => intentResponseProblems(key, text, slots));
+    if (problem) throw new IntentFileError(shown(responsesPath), line, problem);
+  }
   return grammar;
+}
+
+/** The slots an intent's sentences can fill, through its expansion rules, and its fixed slots. */
+function slotsOf(grammar: Grammar, intent: string): string[] {
+  const slots = new Set<string>();
+  const seenRules = new Set<string>();
+  const walk = (node: TemplateNode): void => {
+    if (node.kind === "slot") slots.add(node.slot);
+    else if (node.kind === "seq") node.items.forEach(walk);
+    else if (node.kind === "alt") node.options.forEach(walk);
+    else if (node.kind === "rule" && !seenRules.has(node.name)) {
+      seenRules.add(node.name);
+      walk(grammar.rules[node.name]);
+    }
+  };
+  for (const s of grammar.sentences.filter((s) => s.intent === intent)) {
+    walk(s.node);
+    Object.keys(s.fixedSlots).forEach((k) => slots.add(k));
+  }
+  return [...slots];
 }
 
 function assertNoCycle(rules: Record<string, TemplateNode>, name: string, path: string[], where: { file: string; line: number }) {

@@ -27,11 +27,18 @@ export type Responses = Record<string, string[]>;
 
 export class MissingResponseError extends Error {}
 
+/** {name} or {name:acc}: the case marker lets a language inflect counts ("Du hast einen Sack ..."). */
+export const PLACEHOLDER = /\{(\w+)(?::(acc))?\}/g;
+
+/** The names a response fills in, in order. */
+export function placeholders(text: string): string[] {
+  return [...text.matchAll(PLACEHOLDER)].map((m) => m[1]);
+}
+
 /** Puts a reply into words with the locale's responses.yaml. */
 export function renderReply(reply: Reply, responses: Responses, locale: Locale, categoryName: (id: string, plural: boolean) => string): string {
   const text = pick(responses, reply.key, locale);
-  // {name} or {name:acc}: the case marker lets a language inflect counts ("Du hast einen Sack ...").
-  const spoken = text.replace(/\{(\w+)(?::(acc))?\}/g, (_, name: string, grammaticalCase?: "acc") => {
+  const spoken = text.replace(PLACEHOLDER, (_, name: string, grammaticalCase?: "acc") => {
     const value = reply.vars?.[name];
     if (value === undefined) throw new MissingResponseError(`response '${reply.key}' (${locale}) uses {${name}}, which this reply does not provide`);
     return speak(value, grammaticalCase);
