@@ -6,7 +6,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { probeMicrophone } from "../src/audio/microphone.js";
 import { byArea, type Check } from "../src/cli/doctor.js";
@@ -14,6 +14,7 @@ import { addWhiteNoise, concat, espeakPcm, silence } from "../src/audio/testing.
 import { readWav as readPcm } from "../src/audio/wav.js";
 import { pocketsphinxTestSkip } from "../src/speech/recognizer-contract.js";
 import { talkcart as runTalkcart } from "./helpers/cli.js";
+import { AzureSpeechStandin } from "./standins/azure-speech-server.js";
 
 const root = join(import.meta.dirname, "..");
 const CLEAN = join(root, "audio-fixtures/en/en-us-s150/clean");
@@ -349,6 +350,44 @@ describe.skipIf(!!skip)(`voice CLI against pocketsphinx, espeak-ng and sox${skip
       writeFileSync(join(dir, "readme.txt"), "nothing to hear\n");
       expectOneLineError(await talkcart(["replay", dir]), /^talkcart: .*: no \.wav files in this folder\n$/);
       expectOneLineError(await talkcart(["replay", join(dir, "gone.wav")]), /^talkcart: no such file: .*gone\.wav\n$/);
+    }, 60_000);
+  });
+
+  describe("Azure Speech failing (the real SDK against a local stand-in that refuses the key)", () => {
+    let azure: AzureSpeechStandin;
+    beforeAll(async () => {
+      azure = await AzureSpeechStandin.start();
+      azure.rejectUpgrade = 401;
+    });
+    afterAll(() => azure.close());
+
+    it("replay: pocketsphinx stands in, the request is not lost, and the reply says why; one line on stderr", async () => {
+      const r = await talkcart(["replay", ADD_COFFEE, "--stt", "azure", "--json"], { env: azure.env() });
+      expect(r.code, r.stderr).toBe(0);
+      expect(azure.upgrades).toBeGreaterThan(0); // the SDK really tried the service
+      const { engine, turns } = JSON.parse(r.stdout) as { engine: string; turns: (ReplayTurn & { speechError?: string })[] };
+      expect(engine).toBe("azure");
+      expect(turns).toHaveLength(1);
+      expect(turns[0]).toMatchObject({ intent: "AddToCart", slots: { quantity: 2 } });
+      expect(turns[0].reply).toMatch(/^The online speech service is not answering, so I'm listening offline for now\. .*two packs of Lavazza Crema/);
+      expect(turns[0].speechError).toMatch(/^Azure Speech: /);
+      expect(r.stderr).not.toMatch(noStack);
+      expect(r.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^\(Azure Speech: .*; pocketsphinx listens instead for the next 5 minutes\)$/)]);
+    }, 60_000);
+
+    it("with no offline engine: replay answers with a spoken apology, transcribe fails with one line", async () => {
+      const env = azure.env({ TALKCART_POCKETSPHINX_MODEL: join(tmp("nomodel"), "en-us") });
+      const replay = await talkcart(["replay", ADD_COFFEE, "--stt", "azure", "--json"], { env });
+      expect(replay.code, replay.stderr).toBe(0);
+      const { turns } = JSON.parse(replay.stdout) as { turns: (ReplayTurn & { speechError?: string })[] };
+      expect(turns.map((t) => [t.intent, t.stateAfter])).toEqual([[null, "ready"]]);
+      expect(turns[0].reply).toMatch(/^Sorry, I couldn't make that out: the speech service is not answering/);
+      expect(turns[0].speechError).toMatch(/^Azure Speech: /);
+      expect(replay.stderr).not.toMatch(noStack);
+      const transcribe = await talkcart(["transcribe", ADD_COFFEE, "--stt", "azure"], { env });
+      expect(transcribe.code).toBe(1);
+      expect(transcribe.stderr).not.toMatch(noStack);
+      expect(transcribe.stderr).toMatch(/^talkcart: Azure Speech: .*\n$/);
     }, 60_000);
   });
 });

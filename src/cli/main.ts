@@ -22,6 +22,7 @@ import { EspeakSynthesizer } from "../voice/espeak.js";
 import { playPcm } from "../voice/playback.js";
 import { writeWav } from "../audio/wav.js";
 import { AudioError } from "../audio/types.js";
+import { SpeechServiceError } from "../speech/types.js";
 
 interface GlobalOpts { locale?: string; json?: boolean; data?: string; intents?: string; trace?: boolean }
 
@@ -235,7 +236,7 @@ const variantText = (v: Record<string, string>) => (Object.keys(v).length ? ` ($
 
 /** Expected failures get one clear line and exit code 1; anything else is a bug and keeps its stack. */
 function explain(e: unknown): string | null {
-  if (e instanceof IntentFileError || e instanceof ConfigError || e instanceof LabelledFileError || e instanceof MissingResponseError || e instanceof AudioError) return e.message;
+  if (e instanceof SpeechServiceError || e instanceof IntentFileError || e instanceof ConfigError || e instanceof LabelledFileError || e instanceof MissingResponseError || e instanceof AudioError) return e.message;
   if (e instanceof ShopError) return `shop: ${e.message}`;
   const err = e as NodeJS.ErrnoException;
   if (err?.code === "ENOENT" && err.path) return `no such file: ${err.path}`;

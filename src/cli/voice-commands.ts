@@ -10,7 +10,7 @@ import { redactPin } from "../dialogue/redact.js";
 import { IntentMatcher } from "../nlu/matcher.js";
 import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
 import { catalogPhrasesOf } from "../speech/catalog-phrases.js";
-import { createRecognizer, domainFor, engineNamed, ENGINES, firstAvailableRecognizer, type EngineName } from "../speech/engines.js";
+import { createRecognizer, domainFor, engineNamed, ENGINES, firstAvailableRecognizer, withOfflineStandIn, type EngineName } from "../speech/engines.js";
 import { RecognizerUnavailable, type Hypothesis, type Recognizer } from "../speech/types.js";
 import { denoised } from "../audio/denoiser.js";
 import { StreamingTurns } from "../pipeline/streaming-turns.js";
@@ -20,6 +20,8 @@ import { playPcm } from "../voice/playback.js";
 import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
 import { runVoiceLoop, type Trigger } from "../pipeline/voice-loop.js";
+import { answer } from "../pipeline/answer.js";
+import { STAND_IN_MS } from "../speech/fallback.js";
 import type { Session } from "../dialogue/session.js";
 import type { SqlShop } from "../shop/sql-shop.js";
 import type { Locale } from "../shop/types.js";
@@ -29,13 +31,15 @@ export async function catalogPhrases(shop: SqlShop, locale: Locale): Promise<str
   return catalogPhrasesOf({ categories: shop.categories(), products: await shop.allProducts() }, locale);
 }
 
+/** The engine asked for (or the first available); a cloud engine with an offline one to stand in when it fails. */
 export async function openRecognizer(config: Config, shop: SqlShop, engine?: string): Promise<Recognizer> {
   const domain = domainFor(loadIntents(config, config.locale), await catalogPhrases(shop, config.locale));
   const settings = { acousticModel: enrolledModel(config.dataDir, config.locale) };
-  if (engine) return createRecognizer(engine as EngineName, domain, settings);
-  const { recognizer, skipped } = await firstAvailableRecognizer(domain, settings);
+  const { recognizer, skipped } = engine ? { recognizer: await createRecognizer(engine as EngineName, domain, settings), skipped: [] } : await firstAvailableRecognizer(domain, settings);
   if (!recognizer) throw new RecognizerUnavailable("speech", `no speech engine is available: ${skipped.join("; ")}`);
-  return recognizer;
+  return withOfflineStandIn(recognizer, domain, settings, {
+    onFallback: (error, backup) => console.error(`(${error.message}; ${backup.name} listens instead for the next ${STAND_IN_MS / 60_000} minutes)`),
+  });
 }
 
 /** The speaker-adapted model the recognizer was opened with (pocketsphinx after `talkcart enroll`). */
@@ -69,6 +73,8 @@ export interface ReplayTurn {
   rtf: number;
   expected?: string;
   ok?: boolean;
+  /** The recognizer failed on this turn (the reply is the apology), or another engine stood in for it. */
+  speechError?: string;
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -83,21 +89,24 @@ export async function replaySource(source: AudioSource, recognizer: Recognizer, 
       if (heard.type === "end") break;
       if (heard.type === "no-input") continue;
       const t0 = performance.now();
-      const trace = await session.hear(heard.alternatives);
+      const trace = await answer(session, heard);
       const replyMs = performance.now() - t0;
       const audioSeconds = heard.pcm.length / 16_000;
+      const recognizeMs = heard.type === "failed" ? 0 : heard.recognizeMs;
+      const speechError = heard.type === "failed" ? heard.error.message : heard.recoveredFrom?.message;
       out.push({
         source: source.description,
         transcript: trace.input,
-        alternatives: heard.alternatives.map((a) => ({ text: session.redactReading(a.text, trace), confidence: Math.round(a.confidence * 1000) / 1000 })),
+        alternatives: heard.type === "failed" ? [] : heard.alternatives.map((a) => ({ text: session.redactReading(a.text, trace), confidence: Math.round(a.confidence * 1000) / 1000 })),
         intent: trace.intent,
         slots: trace.slots,
         reply: trace.reply,
         stateAfter: trace.stateAfter,
         // The VAD decides the speech ended after `trailingSilenceMs` of silence; from then on it is recognition and reply.
-        timings: { endpointMs: trailingSilenceMs, recognizeMs: round(heard.recognizeMs), replyMs: round(replyMs), totalMs: round(heard.recognizeMs + replyMs) },
+        timings: { endpointMs: trailingSilenceMs, recognizeMs: round(recognizeMs), replyMs: round(replyMs), totalMs: round(recognizeMs + replyMs) },
         audioSeconds: round(audioSeconds),
-        rtf: audioSeconds ? Math.round((heard.recognizeMs / 1000 / audioSeconds) * 1000) / 1000 : 0,
+        rtf: audioSeconds ? Math.round((recognizeMs / 1000 / audioSeconds) * 1000) / 1000 : 0,
+        ...(speechError ? { speechError } : {}),
       });
       if (session.ended) break;
     }
@@ -239,6 +248,7 @@ export function registerVoiceCommands(program: Command, helpers: {
           onPartial: live ? (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, assistant.matcher().grammar, secret)}   `) : undefined,
           onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
           onSpeakError: (message) => console.error(`(not spoken: ${message})`),
+          onRecognizerError: (message) => console.error(`(not recognized: ${message})`),
         },
       });
     } finally {
@@ -269,6 +279,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         const results: { startMs: number; endMs: number; recognizeMs: number; alternatives: (Hypothesis & { parse: { intent: string; slots: Record<string, unknown> } | null })[]; chosen: string | null; intent: string | null; slots: Record<string, unknown> }[] = [];
         for (let heard = await turns.next(); heard.type !== "end"; heard = await turns.next()) {
           if (heard.type === "no-input") continue;
+          if (heard.type === "failed") throw heard.error;
           const chosen = chooseHypothesis(matcher, heard.alternatives);
           results.push({
             startMs: heard.startMs, endMs: heard.endMs, recognizeMs: round(heard.recognizeMs),
@@ -311,6 +322,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         `${t.ok === undefined ? "" : t.ok ? "PASS " : "FAIL "}heard: ${t.transcript || "(nothing)"}   [${t.source}]`,
         `  intent ${t.intent ?? "-"} ${JSON.stringify(t.slots)}`,
         `  reply: ${t.reply}${t.ok === false ? `\n  expected: /${t.expected}/` : ""}`,
+        ...(t.speechError ? [`  speech engine: ${t.speechError}`] : []),
         `  end of speech -> transcript ${t.timings.recognizeMs} ms -> reply ${t.timings.totalMs} ms (RTF ${t.rtf}, ${t.audioSeconds} s audio)`,
       ].join("\n")).join("\n") || "no speech found");
       if (turns.some((t) => t.ok === false)) process.exitCode = 1;

@@ -122,6 +122,16 @@ export class Session {
     return this.send({ type: "NO_INPUT" }, "", null, performance.now());
   }
 
+  /** Speech the recognizer failed on (its service did not answer): an apology; the dialogue stays where it was. */
+  unrecognized(): TurnTrace {
+    return this.trace("", null, this.state, { key: "speech_failed" }, performance.now());
+  }
+
+  /** One of the responses on its own, e.g. a notice said before a reply. */
+  say(key: string): string {
+    return this.render({ key });
+  }
+
   private async send(event: { type: "UTTERANCE"; parse: Parse | null } | { type: "NO_INPUT" }, text: string, parse: Parse | null, started: number): Promise<TurnTrace> {
     const stateBefore = this.state;
     this.calls.length = 0;

@@ -11,7 +11,9 @@ export interface TurnHooks {
 }
 
 export type HeardTurn =
-  | { type: "utterance" | "too-long"; alternatives: Hypothesis[]; pcm: Pcm; startMs: number; endMs: number; recognizeMs: number }
+  | { type: "utterance" | "too-long"; alternatives: Hypothesis[]; pcm: Pcm; startMs: number; endMs: number; recognizeMs: number; recoveredFrom?: Error }
+  /** The recognizer failed on this speech (a cloud service unreachable, with no offline engine to stand in). */
+  | { type: "failed"; error: Error; pcm: Pcm; startMs: number; endMs: number }
   | { type: "no-input" }
   | { type: "end"; aborted: boolean };
 
@@ -107,8 +109,14 @@ export class StreamingTurns {
     const utterance = this.utterance ?? this.recognizer.begin(opts.context);
     if (!this.utterance) utterance.write(result.pcm); // speech-start was not seen (cannot happen with the Listener, but stay correct)
     this.utterance = null;
-    const alternatives = await utterance.end();
-    return { type: result.type, alternatives, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs, recognizeMs: performance.now() - started };
+    let alternatives: Hypothesis[];
+    try {
+      alternatives = await utterance.end();
+    } catch (e) {
+      // A turn the engine could not recognize is still a turn: the dialogue apologises and listens on.
+      return { type: "failed", error: e as Error, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs };
+    }
+    return { type: result.type, alternatives, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs, recognizeMs: performance.now() - started, recoveredFrom: utterance.recoveredFrom };
   }
 
   /**

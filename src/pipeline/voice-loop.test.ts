@@ -6,6 +6,7 @@ import type { Hypothesis, Recognizer } from "../speech/types.js";
 import type { Playback, PlaybackOutcome } from "../voice/playback.js";
 import { cleanupShops, freshDemoShop, sessionFor } from "../../tests/helpers/demo-shop.js";
 import { runVoiceLoop } from "./voice-loop.js";
+import { FallbackRecognizer } from "../speech/fallback.js";
 
 afterAll(cleanupShops);
 
@@ -176,5 +177,63 @@ describe("voice loop", () => {
     });
     expect(turns.map((t) => t.intent)).toEqual(["Stop"]);
     await shop.close();
+  }, 30_000);
+
+  /** Speaks "add two packs of coffee" `times` times through the loop; returns what was said and logged. */
+  async function loopWith(recognizer: Recognizer, times: number) {
+    const shop = await freshDemoShop();
+    const session = sessionFor(shop, "en");
+    const add = await espeakPcm("add two packs of coffee");
+    const turns: TurnTrace[] = [];
+    const errors: string[] = [];
+    const spoken: string[] = [];
+    await runVoiceLoop({
+      source: pacedSource(concat(silence(300), ...Array.from({ length: times }, () => [add, silence(1400)]).flat())),
+      session, trigger: { kind: "always" }, recognizer, bargeIn: false,
+      synthesizer: { name: "fake", synthesize: async (text) => { spoken.push(text); return new Int16Array(160); } },
+      play: () => ({ done: Promise.resolve({ status: "finished", player: "fake" }), stop: () => {} }),
+      hooks: { onTurn: (t) => turns.push(t), onRecognizerError: (m) => errors.push(m) },
+    });
+    const cart = (await shop.cart("demo")).lines.map((l) => l.quantity);
+    session.stop();
+    await shop.close();
+    return { turns, errors, spoken, cart };
+  }
+
+  /** A cloud engine that fails on its first `failures` utterances and then hears "add two packs of coffee". */
+  function flakyCloud(failures: number): Recognizer & { calls: number } {
+    const r = {
+      name: "cloud", locale: "en", calls: 0,
+      begin: () => ({
+        write: () => {}, partial: () => "",
+        end: async (): Promise<Hypothesis[]> => {
+          if (++r.calls <= failures) throw new Error("Azure Speech: lost the connection");
+          return [{ text: "add two packs of coffee", confidence: 1 }];
+        },
+      }),
+      close: async () => {},
+    };
+    return r;
+  }
+
+  it("speech the recognizer failed on gets a spoken apology, the dialogue stays where it was, and the loop listens on", async () => {
+    const cloud = flakyCloud(1);
+    const { turns, errors, spoken, cart } = await loopWith(new FallbackRecognizer(cloud, async () => null), 2);
+    expect(errors).toEqual(["Azure Speech: lost the connection"]);
+    expect(turns.map((t) => [t.intent, t.stateBefore, t.stateAfter])).toEqual([[null, "ready", "ready"], ["AddToCart", "ready", "ready"]]);
+    expect(spoken[0]).toMatch(/^Sorry, I couldn't make that out: the speech service is not answering/);
+    expect(spoken[1]).toMatch(/^Your usual: two packs of Lavazza Crema/);
+    expect(cart).toEqual([2]);
+  }, 30_000);
+
+  it("an offline engine standing in is announced once, and keeps the turns after the switch", async () => {
+    const cloud = flakyCloud(Infinity);
+    const { turns, errors, spoken, cart } = await loopWith(new FallbackRecognizer(cloud, async () => scriptedRecognizer(Array(3).fill("add two packs of coffee"))), 3);
+    expect(errors).toEqual([]);
+    expect(turns.map((t) => t.intent)).toEqual(["AddToCart", "AddToCart", "AddToCart"]);
+    expect(spoken[0]).toMatch(/^The online speech service is not answering, so I'm listening offline for now\. Your usual: two packs of Lavazza Crema/);
+    expect(spoken.slice(1).every((s) => s.startsWith("Your usual"))).toBe(true);
+    expect(cloud.calls).toBe(1);
+    expect(cart).toEqual([6]);
   }, 30_000);
 });

@@ -4,6 +4,7 @@ import type { Recognizer } from "../speech/types.js";
 import type { Synthesizer } from "../voice/synthesizer.js";
 import type { Playback } from "../voice/playback.js";
 import { StreamingTurns, type HeardTurn, type TurnHooks } from "./streaming-turns.js";
+import { answer } from "./answer.js";
 
 /** How a turn is opened when the assistant has not just asked a question. */
 export type Trigger =
@@ -27,6 +28,8 @@ export interface VoiceLoopOptions {
     onTurn?: (t: TurnTrace) => void;
     /** A reply could not be spoken: said once per cause until a reply plays again (a speaker that is not plugged in must not fill every turn). */
     onSpeakError?: (message: string) => void;
+    /** The recognizer failed on a turn (the person hears an apology; this is the reason, for the log). */
+    onRecognizerError?: (message: string) => void;
   };
   signal?: AbortSignal;
   /** Speech during a reply stops it (default true; turn off for a loudspeaker the microphone hears). */
@@ -78,7 +81,8 @@ export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
       const heard: HeardTurn = await (interrupted ?? turns.next({ noInputMs: opts.noInputMs ?? 8000, signal: opts.signal, context: session.expecting }));
       interrupted = null;
       if (heard.type === "end") break;
-      const trace: TurnTrace = heard.type === "no-input" ? await session.noInput() : await session.hear(heard.alternatives);
+      if (heard.type === "failed") opts.hooks?.onRecognizerError?.(heard.error.message);
+      const trace: TurnTrace = await answer(session, heard);
       opts.hooks?.onTurn?.(trace);
       expectingAnswer = trace.reply.trim().endsWith("?") || trace.stateAfter !== "ready";
       if (opts.synthesizer && opts.play) interrupted = (await speak(trace.reply, session, opts, trace.ended ? null : turns, spoken))?.next ?? null;

@@ -4,6 +4,7 @@
  * the typed error every failure becomes.
  */
 import * as sdk from "microsoft-cognitiveservices-speech-sdk";
+import { SpeechServiceError } from "./types.js";
 
 /** Where to reach the service. One of region, endpoint or host is set. */
 export interface AzureSpeechSettings {
@@ -67,7 +68,7 @@ export type AzureFailure = "auth" | "connection" | "timeout" | "service" | "bad-
  * or no answer within the deadline. The dialogue says a short apology (and may fall back to an
  * offline engine); `kind` says which failure, `retryable` whether trying again can help.
  */
-export class AzureSpeechError extends Error {
+export class AzureSpeechError extends SpeechServiceError {
   readonly engine = "azure";
   constructor(
     readonly kind: AzureFailure,

@@ -1,6 +1,7 @@
 import { answerSets, exclusiveAnswerSets } from "../dialogue/answers.js";
 import type { Grammar } from "../nlu/grammar.js";
 import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "./types.js";
+import { FallbackRecognizer, type FallbackOptions } from "./fallback.js";
 
 export const ENGINES = ["pocketsphinx", "vosk", "azure"] as const;
 export type EngineName = (typeof ENGINES)[number];
@@ -48,7 +49,10 @@ export async function createRecognizer(engine: EngineName, domain: RecognitionDo
  */
 export async function firstAvailableRecognizer(domain: RecognitionDomain, settings: EngineSettings = {}, env = process.env): Promise<{ recognizer: Recognizer | null; skipped: string[] }> {
   const wanted = env.TALKCART_STT as EngineName | undefined;
-  const order: EngineName[] = wanted ? [wanted] : [...ENGINES];
+  return firstStarting(wanted ? [wanted] : [...ENGINES], domain, settings);
+}
+
+async function firstStarting(order: EngineName[], domain: RecognitionDomain, settings: EngineSettings): Promise<{ recognizer: Recognizer | null; skipped: string[] }> {
   const skipped: string[] = [];
   for (const engine of order) {
     try {
@@ -59,4 +63,15 @@ export async function firstAvailableRecognizer(domain: RecognitionDomain, settin
     }
   }
   return { recognizer: null, skipped };
+}
+
+const OFFLINE: EngineName[] = ["pocketsphinx", "vosk"];
+
+/**
+ * A cloud engine gets the first offline engine that starts as its stand-in, opened on the cloud
+ * engine's first failure (see FallbackRecognizer); an offline engine is returned as it is.
+ */
+export function withOfflineStandIn(recognizer: Recognizer, domain: RecognitionDomain, settings: EngineSettings = {}, options: FallbackOptions = {}): Recognizer {
+  if (OFFLINE.includes(recognizer.name as EngineName)) return recognizer;
+  return new FallbackRecognizer(recognizer, async () => (await firstStarting(OFFLINE, domain, settings)).recognizer, options);
 }

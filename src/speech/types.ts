@@ -14,6 +14,8 @@ export interface Utterance {
   partial(): string;
   /** Ends the utterance; resolves to the n-best list, best first ([] for nothing recognized). */
   end(): Promise<Hypothesis[]>;
+  /** Set by end() when this engine failed and another one recognized the audio instead (src/speech/fallback.ts). */
+  readonly recoveredFrom?: Error;
 }
 
 /** A speech recognizer engine with one long-lived decoder per session. */
@@ -58,3 +60,6 @@ export class RecognizerUnavailable extends Error {
     super(`${engine}: ${message}`);
   }
 }
+
+/** An engine that started but failed on audio (a cloud service unreachable or refusing): one line, no stack. */
+export class SpeechServiceError extends Error {}
