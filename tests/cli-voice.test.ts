@@ -375,6 +375,34 @@ describe.skipIf(!!skip)(`voice CLI against pocketsphinx, espeak-ng and sox${skip
       expect(r.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^\(Azure Speech: .*; pocketsphinx listens instead for the next 5 minutes\)$/)]);
     }, 60_000);
 
+    it("speak --tts azure: the reply voice is Azure's; when it refuses, espeak-ng speaks instead and stderr says why once", async () => {
+      const heard = Buffer.from(new Int16Array(8000).fill(1234).buffer); // 0.5 s that only the stand-in sends
+      azure.rejectUpgrade = undefined;
+      azure.tts({ pcm: heard });
+      const out = join(tmp("tts"), "reply.wav");
+      const ok = await talkcart(["speak", "Two packs of Lavazza Crema.", "--tts", "azure", "--out", out], { env: azure.env() });
+      azure.rejectUpgrade = 401;
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(azure.connections.filter((c) => c.kind === "tts").flatMap((c) => c.ssml).join("")).toContain("Two packs of Lavazza Crema.");
+      const wav = readWav(out);
+      expect([wav.sampleRate, wav.channels]).toEqual([16_000, 1]);
+      expect(wav.samples.length).toBe(8000);
+      expect(wav.samples.every((v) => v === 1234)).toBe(true);
+
+      const refused = await talkcart(["speak", "Two packs of Lavazza Crema.", "--tts", "azure", "--out", out], { env: azure.env() });
+      expect(refused.code, refused.stderr).toBe(0);
+      expect(refused.stderr.trimEnd().split("\n")).toEqual([expect.stringMatching(/^\(Azure Speech: .*; espeak-ng speaks instead\)$/)]);
+      expect(readWav(out).samples.length).toBeGreaterThan(16_000); // espeak-ng's own reading, over a second
+    }, 60_000);
+
+    it("speak --tts with an unknown voice, or azure without a key: one line, exit 1", async () => {
+      const unknown = await talkcart(["speak", "hello", "--tts", "nosuchvoice"]);
+      expect([unknown.code, unknown.stderr]).toEqual([1, "talkcart: nosuchvoice: unknown voice: use one of espeak, azure\n"]);
+      const keyless = await talkcart(["speak", "hello", "--tts", "azure"]);
+      expect(keyless.code).toBe(1);
+      expect(keyless.stderr).toMatch(/^talkcart: azure: .*AZURE_SPEECH_KEY.*\n$/);
+    }, 60_000);
+
     it("with no offline engine: replay answers with a spoken apology, transcribe fails with one line", async () => {
       const env = azure.env({ TALKCART_POCKETSPHINX_MODEL: join(tmp("nomodel"), "en-us") });
       const replay = await talkcart(["replay", ADD_COFFEE, "--stt", "azure", "--json"], { env });
@@ -552,6 +580,26 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     const r = await talkcart(["listen", "--no-speak", "--wake", "hey talk cart"], { env: (await microphoneHearing([ADD_BANANAS])).env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^talkcart: no wake word: .*one distinct word.*; and no keyboard for push-to-talk \(stdin is no terminal\)\n$/);
+  }, 60_000);
+
+  it("--tts azure speaks the replies with Azure's voice (the real SDK against the local stand-in); --no-speak plays nothing", async () => {
+    const azure = await AzureSpeechStandin.start();
+    try {
+      const speaker = await microphoneHearing([CHECK_OUT], "working");
+      const r = await talkcart(["listen", "--tts", "azure"], { env: { ...speaker.env, ...azure.env() } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("talkcart> Your cart is empty.");
+      expect(azure.connections.filter((c) => c.kind === "tts").flatMap((c) => c.ssml).join("")).toContain("Your cart is empty.");
+      expect(speaker.played()).toEqual(["started", "finished"]);
+      expect(r.stderr).not.toContain("espeak-ng speaks instead");
+    } finally {
+      await azure.close();
+    }
+    const silent = await microphoneHearing([CHECK_OUT], "working");
+    const quiet = await talkcart(["listen", "--no-speak"], { env: silent.env });
+    expect(quiet.stdout).toContain("talkcart> Your cart is empty.");
+    expect(silent.played()).toEqual([]);
+    expect(quiet.stderr).not.toContain("not spoken");
   }, 60_000);
 
   it("barge-in: speech while a reply plays stops it and is the next turn", async () => {

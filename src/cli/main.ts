@@ -18,7 +18,8 @@ import { registerVoiceCommands } from "./voice-commands.js";
 import { registerEnrollCommand } from "./enroll-command.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
 import { downloadModel, formatModelsReport, formatProgress, ModelDownloadError, modelsReport, type DownloadProgress } from "../speech/models.js";
-import { EspeakSynthesizer } from "../voice/espeak.js";
+import { openSynthesizer, VOICES } from "../voice/synthesizers.js";
+import { SynthesizerUnavailable } from "../voice/synthesizer.js";
 import { playPcm } from "../voice/playback.js";
 import { writeWav } from "../audio/wav.js";
 import { AudioError } from "../audio/types.js";
@@ -171,9 +172,11 @@ intentsCmd.command("eval").argument("<file.tsv>", "labelled utterances: intent<T
 program.command("speak").argument("<text>", "what to say").description("speak a text with the reply voice")
   .option("--out <file.wav>", "write the speech to a WAV file instead of playing it")
   .option("--device <name>", "output device for sox play / aplay")
-  .action(async (text: string, o: { out?: string; device?: string }, cmd: Command) => {
+  .option("--tts <voice>", `reply voice: ${VOICES.join(", ")} (default: TALKCART_TTS, else espeak)`)
+  .action(async (text: string, o: { out?: string; device?: string; tts?: string }, cmd: Command) => {
     const cfg = config(cmd);
-    const pcm = await new EspeakSynthesizer().synthesize(text, cfg.locale);
+    const voice = await openSynthesizer(o.tts, (e) => console.error(`(${e.message}; espeak-ng speaks instead)`));
+    const pcm = await voice.synthesize(text, cfg.locale).finally(() => voice.close());
     const seconds = Math.round((pcm.length / 16_000) * 100) / 100;
     if (o.out) {
       await writeWav(o.out, pcm);
@@ -236,7 +239,7 @@ const variantText = (v: Record<string, string>) => (Object.keys(v).length ? ` ($
 
 /** Expected failures get one clear line and exit code 1; anything else is a bug and keeps its stack. */
 function explain(e: unknown): string | null {
-  if (e instanceof SpeechServiceError || e instanceof IntentFileError || e instanceof ConfigError || e instanceof LabelledFileError || e instanceof MissingResponseError || e instanceof AudioError) return e.message;
+  if (e instanceof SpeechServiceError || e instanceof SynthesizerUnavailable || e instanceof IntentFileError || e instanceof ConfigError || e instanceof LabelledFileError || e instanceof MissingResponseError || e instanceof AudioError) return e.message;
   if (e instanceof ShopError) return `shop: ${e.message}`;
   const err = e as NodeJS.ErrnoException;
   if (err?.code === "ENOENT" && err.path) return `no such file: ${err.path}`;

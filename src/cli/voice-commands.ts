@@ -16,6 +16,7 @@ import { denoised } from "../audio/denoiser.js";
 import { StreamingTurns } from "../pipeline/streaming-turns.js";
 import { createWakeWordSpotter, type WakeWordSpotter } from "../speech/wake-word.js";
 import { EspeakSynthesizer } from "../voice/espeak.js";
+import { openSynthesizer, voiceNamed, VOICES, type ClosableSynthesizer } from "../voice/synthesizers.js";
 import { playPcm } from "../voice/playback.js";
 import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
@@ -172,7 +173,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     return { ok: true };
   }
 
-  async function listen(cmd: Command, o: { stt?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean; meter?: boolean }) {
+  async function listen(cmd: Command, o: { stt?: string; tts?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean; meter?: boolean }) {
     const cfg = config(cmd);
     // A misspelt engine is a mistake to fix, not a reason for typed mode (an engine that cannot start is).
     const named = o.stt ?? process.env.TALKCART_STT;
@@ -183,6 +184,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         throw new ConfigError((e as Error).message);
       }
     }
+    voiceNamed(o.tts ?? (process.env.TALKCART_TTS || "espeak"));
     const ready = await voiceReadiness(cfg, o.device);
     if (!ready.ok) return helpers.chat(cmd, ready.why);
     const assistant = await openAssistant(cfg);
@@ -196,6 +198,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     }
     let session = assistant.session();
     let spotter: WakeWordSpotter | null = null;
+    let voice: ClosableSynthesizer | undefined;
     // Everything from here on is closed by the finally below, whichever way listening ends.
     try {
       const ui = process.stderr;
@@ -227,6 +230,10 @@ export function registerVoiceCommands(program: Command, helpers: {
       const trigger: Trigger = wake
         ? { kind: "wake", spot: (chunk) => wake.write(chunk).length > 0, onWake: () => ui.write(`\n[${wake.word}]`) }
         : o.wake || o.ptt || process.stdin.isTTY ? { kind: "ptt", pressed } : { kind: "always" };
+      let lastVoiceError = "";
+      // A voice service that is down fails every reply the same way: said once, until the cause changes.
+      const voiceFailed = (e: Error) => { if (e.message !== lastVoiceError) console.error(`(${(lastVoiceError = e.message)}; espeak-ng speaks instead)`); };
+      if (o.speak !== false) voice = await openSynthesizer(o.tts, voiceFailed);
       const how = wake ? ` Say "${wake.word}" before a request.` : "";
       const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
       console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
@@ -238,7 +245,7 @@ export function registerVoiceCommands(program: Command, helpers: {
           ui.write("\n(a new conversation)");
           return (session = assistant.session());
         },
-        synthesizer: o.speak === false ? undefined : new EspeakSynthesizer(),
+        synthesizer: voice,
         play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
         hooks: {
           onListening: () => ui.write("\n[listening] "),
@@ -254,6 +261,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     } finally {
       session.stop();
       await spotter?.close();
+      await voice?.close();
       await recognizer.close();
       await assistant.close();
     }
@@ -263,6 +271,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     .option("--device <name>", "capture (and playback) device, e.g. plughw:1,0")
     .option("--wake <word>", "a wake word opens each turn (one distinct word, e.g. computer)")
     .option("--ptt", "push-to-talk: press Enter to open each turn")
+    .option("--tts <voice>", `reply voice: ${VOICES.join(", ")} (default: TALKCART_TTS, else espeak)`)
     .option("--no-speak", "print replies instead of speaking them")
     .option("--no-barge-in", "do not stop a reply when speech is heard (for a loudspeaker the microphone hears)")
     .option("--meter", "show the input level and the partial transcript even when stderr is no terminal (default: only on one)")

@@ -6,18 +6,14 @@
  */
 import * as sdk from "microsoft-cognitiveservices-speech-sdk";
 import type { Pcm } from "../audio/types.js";
-import type { Synthesizer } from "./synthesizer.js";
+import { SynthesizerUnavailable, type Synthesizer } from "./synthesizer.js";
 import { spokenMeasures } from "./speech-format.js";
 import { AzureSpeechError, azureLanguage, azureSpeechSettings, cancellationError, deadline, sdkCall, speechConfigFor, type AzureSpeechSettings } from "../speech/azure-service.js";
 
 export { AzureSpeechError } from "../speech/azure-service.js";
+export { SynthesizerUnavailable } from "./synthesizer.js";
 
 /** A synthesizer that cannot start (missing key or region): one line saying what to set. */
-export class SynthesizerUnavailable extends Error {
-  constructor(readonly engine: string, message: string) {
-    super(`${engine}: ${message}`);
-  }
-}
 
 export const AZURE_VOICES: Record<string, string> = {
   "en-US": "en-US-JennyNeural",
