@@ -602,6 +602,17 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     expect(quiet.stderr).not.toContain("not spoken");
   }, 60_000);
 
+  it("a microphone but no speech engine: typed mode, with one short line naming each engine's problem and how to install one", async () => {
+    const hearing = (await microphoneHearing([CHECK_OUT])).env;
+    const r = await talkcart(["listen"], { env: { ...hearing, TALKCART_POCKETSPHINX_MODEL: join(tmp("nomodel"), "en-us") }, input: "check out\n" });
+    expect(r.code, r.stderr).toBe(0);
+    const [first] = r.stdout.split("\n");
+    expect(first).toMatch(/^Typed mode: no speech engine is available \(pocketsphinx: acoustic model directory not found: \S+; vosk: no Vosk model for 'en'; azure: AZURE_SPEECH_KEY is not set\)\. To talk instead: install pocketsphinx \(`sudo apt-get install pocketsphinx pocketsphinx-en-us`\)/);
+    expect(first.length).toBeLessThan(450);
+    expect(first).not.toContain("connect a microphone"); // there is one
+    expect(r.stdout).toContain("talkcart> Your cart is empty.");
+  }, 60_000);
+
   it("barge-in: speech while a reply plays stops it and is the next turn", async () => {
     const speaker = await microphoneHearing([ADD_BANANAS, CHECK_OUT], "slow");
     const r = await talkcart(["listen"], { env: speaker.env });

@@ -41,12 +41,13 @@ const opts = (cmd: Command): GlobalOpts => cmd.optsWithGlobals();
 const config = (cmd: Command): Config => loadConfig(opts(cmd));
 const out = (cmd: Command, json: unknown, text: () => string) => console.log(opts(cmd).json ? JSON.stringify(json, null, 2) : text());
 
-async function chat(cmd: Command, why?: string) {
+/** Typed mode; `why` voice is off, and `fix`, what would turn it on. */
+async function chat(cmd: Command, why?: string, fix = "connect a microphone and run `talkcart doctor`") {
   const assistant = await openAssistant(config(cmd));
   const session = assistant.session();
   const json = opts(cmd).json;
   if (!json) {
-    console.log(`Typed mode${why ? `: ${why}` : ""}. To talk instead: connect a microphone and run \`talkcart doctor\`.`);
+    console.log(`Typed mode${why ? `: ${why}` : ""}. To talk instead: ${fix}.`);
     console.log(`Shopping as '${assistant.config.shopperId}' (demo PIN ${DEMO_PIN}). Type what you would say; an empty line is silence; Ctrl-D quits.`);
   }
   // Lines are read as a stream (not rl.question), so piped input is never dropped between prompts.

@@ -37,10 +37,26 @@ export async function openRecognizer(config: Config, shop: SqlShop, engine?: str
   const domain = domainFor(loadIntents(config, config.locale), await catalogPhrases(shop, config.locale));
   const settings = { acousticModel: enrolledModel(config.dataDir, config.locale) };
   const { recognizer, skipped } = engine ? { recognizer: await createRecognizer(engine as EngineName, domain, settings), skipped: [] } : await firstAvailableRecognizer(domain, settings);
-  if (!recognizer) throw new RecognizerUnavailable("speech", `no speech engine is available: ${skipped.join("; ")}`);
+  if (!recognizer) throw new NoSpeechEngine(skipped);
   return withOfflineStandIn(recognizer, domain, settings, {
     onFallback: (error, backup) => console.error(`(${error.message}; ${backup.name} listens instead for the next ${STAND_IN_MS / 60_000} minutes)`),
   });
+}
+
+/** No engine starts: each one's reason in full (for an error line), or in brief (for typed mode's one line). */
+class NoSpeechEngine extends RecognizerUnavailable {
+  constructor(readonly reasons: string[]) {
+    super("speech", `no speech engine is available: ${reasons.join("; ")}`);
+  }
+
+  /** "vosk: no Vosk model for 'en'": each engine's problem without its instructions (doctor has them). */
+  get brief(): string {
+    const brief = (reason: string) => {
+      const [engine, ...problem] = reason.split(": ");
+      return `${engine}: ${problem.join(": ").split(/ — |: (?=[a-z])/)[0]}`;
+    };
+    return `no speech engine is available (${this.reasons.map(brief).join("; ")})`;
+  }
 }
 
 /** The speaker-adapted model the recognizer was opened with (pocketsphinx after `talkcart enroll`). */
@@ -155,10 +171,12 @@ function wavFilesIn(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.toLowerCase().endsWith(".wav")).sort().map((f) => join(dir, f));
 }
 
+const INSTALL_AN_ENGINE = "install pocketsphinx (`sudo apt-get install pocketsphinx pocketsphinx-en-us`), add a Vosk model (`talkcart models`) or set AZURE_SPEECH_KEY and AZURE_SPEECH_REGION; `talkcart doctor` shows what is missing";
+
 export function registerVoiceCommands(program: Command, helpers: {
   config: (cmd: Command) => Config;
   out: (cmd: Command, json: unknown, text: () => string) => void;
-  chat: (cmd: Command, why?: string) => Promise<void>;
+  chat: (cmd: Command, why?: string, fix?: string) => Promise<void>;
 }) {
   const { config, out } = helpers;
   const sttOption = (c: Command) => c
@@ -193,7 +211,8 @@ export function registerVoiceCommands(program: Command, helpers: {
       recognizer = await openRecognizer(cfg, assistant.shop, o.stt);
     } catch (e) {
       await assistant.close();
-      if (e instanceof RecognizerUnavailable) return helpers.chat(cmd, e.message);
+      if (e instanceof NoSpeechEngine) return helpers.chat(cmd, e.brief, INSTALL_AN_ENGINE);
+      if (e instanceof RecognizerUnavailable) return helpers.chat(cmd, e.message, INSTALL_AN_ENGINE);
       throw e;
     }
     let session = assistant.session();
