@@ -50,7 +50,7 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** The real CLI in its own data folder, with a clean environment. */
-const talkcart = (args: string[], opts: { input?: string; data?: string; env?: Record<string, string> } = {}) =>
+const talkcart = (args: string[], opts: { input?: string | Buffer; data?: string; env?: Record<string, string> } = {}) =>
   runTalkcart(args, { input: opts.input, data: opts.data ?? tmp("data"), env: cleanEnv(opts.env) });
 
 interface Alternative { text: string; confidence: number; parse?: { intent: string; slots: Record<string, unknown> } | null }
@@ -146,6 +146,33 @@ describe.skipIf(!!skip)(`voice CLI against pocketsphinx, espeak-ng and sox${skip
   });
 
   describe("replay", () => {
+    const raw = (pcm: Int16Array) => Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+
+    it("- reads raw 16 kHz mono s16le on stdin; --trailing-silence decides how long a pause ends a request", async () => {
+      // "add three bananas", a pause of ~850 ms (the files' own 500 + 250 ms of silence, and 100 ms), "check out":
+      // two requests at the default 600 ms, one at 1200 ms.
+      const audio = concat(silence(300), await readPcm(ADD_BANANAS), silence(100), await readPcm(CHECK_OUT), silence(1500));
+      const heard = async (...extra: string[]) => {
+        const r = await talkcart(["replay", "-", "--json", ...extra], { input: raw(audio) });
+        expect(r.code, r.stderr).toBe(0);
+        return (JSON.parse(r.stdout) as { turns: ReplayTurn[] }).turns.map((t) => t.source);
+      };
+      expect(await heard()).toEqual(["stdin", "stdin"]);
+      expect(await heard("--trailing-silence", "1200")).toEqual(["stdin"]);
+      const bad = await talkcart(["replay", "-", "--trailing-silence", "50"], { input: raw(audio) });
+      expect([bad.code, bad.stderr]).toEqual([1, "talkcart: --trailing-silence 50: give milliseconds from 200 to 5000 (default 600)\n"]);
+    }, 60_000);
+
+    it("listen --stdin hears a pipe (arecord ... | talkcart listen --stdin) and ends with it; --ptt cannot share stdin", async () => {
+      const audio = concat(silence(300), await readPcm(CHECK_OUT), silence(1500));
+      const r = await talkcart(["listen", "--stdin", "--no-speak"], { input: raw(audio) });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split("\n").filter((l) => /^(you|talkcart)> /.test(l))).toEqual(["you> check out", "talkcart> Your cart is empty."]);
+      const ptt = await talkcart(["listen", "--stdin", "--ptt"], { input: raw(audio) });
+      expect(ptt.code).toBe(1);
+      expect(ptt.stderr).toMatch(/^talkcart: --ptt needs Enter on stdin, which --stdin gives to the audio/);
+    }, 60_000);
+
     it("<wav> --json: one turn with transcript, intent, slots, reply and timings, in a fresh --data folder that keeps the cart", async () => {
       const data = tmp("data");
       const r = await talkcart(["replay", ADD_COFFEE, "--json"], { data });

@@ -77,7 +77,7 @@ export type EndpointerEvent =
   /** Speech went on past `maxUtteranceMs`; what was heard is cut off here. */
   | ({ type: "too-long" } & UtteranceSpan);
 
-const DEFAULTS = {
+export const ENDPOINTER_DEFAULTS = {
   vadMode: 3,
   frameMs: 20,
   preRollMs: 200,
@@ -134,7 +134,7 @@ export class Endpointer {
   private noInputDeadline: number | undefined;
 
   constructor(options: EndpointerOptions = {}) {
-    const o = { ...DEFAULTS, ...stripUndefined(options) };
+    const o = { ...ENDPOINTER_DEFAULTS, ...stripUndefined(options) };
     if (![10, 20, 30].includes(o.frameMs)) throw new RangeError(`frameMs must be 10, 20 or 30, not ${o.frameMs}`);
     if (![0, 1, 2, 3].includes(o.vadMode)) throw new RangeError(`vadMode must be 0-3, not ${o.vadMode}`);
     const frames = (ms: number) => Math.max(0, Math.round(ms / o.frameMs));

@@ -4,7 +4,8 @@ import type { Command } from "commander";
 import { readConversation } from "../fixtures/conversations.js";
 import { loadIntents, openAssistant, openShop, type Assistant } from "../assistant.js";
 import { ConfigError, type Config } from "../config.js";
-import { arraySource, wavFileSource } from "../audio/sources.js";
+import { arraySource, pcmStreamSource, wavFileSource } from "../audio/sources.js";
+import { ENDPOINTER_DEFAULTS } from "../audio/endpointer.js";
 import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
 import { redactPin } from "../dialogue/redact.js";
 import { IntentMatcher } from "../nlu/matcher.js";
@@ -97,7 +98,7 @@ export interface ReplayTurn {
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /** Runs every utterance of a source through recognition and the dialogue, faster than real time. */
-export async function replaySource(source: AudioSource, recognizer: Recognizer, session: Session, trailingSilenceMs = 600): Promise<ReplayTurn[]> {
+export async function replaySource(source: AudioSource, recognizer: Recognizer, session: Session, trailingSilenceMs: number = ENDPOINTER_DEFAULTS.trailingSilenceMs): Promise<ReplayTurn[]> {
   const turns = new StreamingTurns(source, recognizer, { trailingSilenceMs });
   const out: ReplayTurn[] = [];
   try {
@@ -171,6 +172,14 @@ function wavFilesIn(dir: string): string[] {
   return readdirSync(dir).filter((f) => f.toLowerCase().endsWith(".wav")).sort().map((f) => join(dir, f));
 }
 
+/** --trailing-silence: how long a pause ends a request; a slow speaker needs more, a quick kiosk less. */
+function trailingSilence(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 200 || ms > 5000) throw new ConfigError(`--trailing-silence ${value}: give milliseconds from 200 to 5000 (default ${ENDPOINTER_DEFAULTS.trailingSilenceMs})`);
+  return ms;
+}
+
 const INSTALL_AN_ENGINE = "install pocketsphinx (`sudo apt-get install pocketsphinx pocketsphinx-en-us`), add a Vosk model (`talkcart models`) or set AZURE_SPEECH_KEY and AZURE_SPEECH_REGION; `talkcart doctor` shows what is missing";
 
 export function registerVoiceCommands(program: Command, helpers: {
@@ -191,7 +200,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     return { ok: true };
   }
 
-  async function listen(cmd: Command, o: { stt?: string; tts?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean; meter?: boolean }) {
+  async function listen(cmd: Command, o: { stt?: string; tts?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean; meter?: boolean; stdin?: boolean; trailingSilence?: string }) {
     const cfg = config(cmd);
     // A misspelt engine is a mistake to fix, not a reason for typed mode (an engine that cannot start is).
     const named = o.stt ?? process.env.TALKCART_STT;
@@ -203,7 +212,10 @@ export function registerVoiceCommands(program: Command, helpers: {
       }
     }
     voiceNamed(o.tts ?? (process.env.TALKCART_TTS || "espeak"));
-    const ready = await voiceReadiness(cfg, o.device);
+    const endpointer = { trailingSilenceMs: trailingSilence(o.trailingSilence) };
+    // With --stdin the audio comes down a pipe (`arecord ... | talkcart listen --stdin`): no device to probe, and no keyboard.
+    if (o.stdin && o.ptt) throw new ConfigError("--ptt needs Enter on stdin, which --stdin gives to the audio: use --wake WORD or neither");
+    const ready = o.stdin ? { ok: true as const } : await voiceReadiness(cfg, o.device);
     if (!ready.ok) return helpers.chat(cmd, ready.why);
     const assistant = await openAssistant(cfg);
     let recognizer: Recognizer;
@@ -229,7 +241,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         } catch (e) {
           if (!(e instanceof RecognizerUnavailable)) throw e;
           // Without a keyboard (a device started by systemd) push-to-talk would wait for ever: fail, and be restarted.
-          if (!process.stdin.isTTY) {
+          if (o.stdin || !process.stdin.isTTY) {
             throw new ConfigError(`no wake word: ${e.message}; and no keyboard for push-to-talk (stdin is no terminal)`);
           }
           console.log(`(no wake word: ${e.message}; using push-to-talk)`);
@@ -248,7 +260,7 @@ export function registerVoiceCommands(program: Command, helpers: {
       const wake = spotter;
       const trigger: Trigger = wake
         ? { kind: "wake", spot: (chunk) => wake.write(chunk).length > 0, onWake: () => ui.write(`\n[${wake.word}]`) }
-        : o.wake || o.ptt || process.stdin.isTTY ? { kind: "ptt", pressed } : { kind: "always" };
+        : !o.stdin && (o.wake || o.ptt || process.stdin.isTTY) ? { kind: "ptt", pressed } : { kind: "always" };
       let lastVoiceError = "";
       // A voice service that is down fails every reply the same way: said once, until the cause changes.
       const voiceFailed = (e: Error) => { if (e.message !== lastVoiceError) console.error(`(${(lastVoiceError = e.message)}; espeak-ng speaks instead)`); };
@@ -257,7 +269,8 @@ export function registerVoiceCommands(program: Command, helpers: {
       const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
       console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
       await runVoiceLoop({
-        source: filtered(microphoneSource({ device: o.device }), o), recognizer, session, trigger, signal: stop.signal, bargeIn: o.bargeIn !== false,
+        source: filtered(o.stdin ? pcmStreamSource(process.stdin, { realtime: true, description: "stdin (raw 16 kHz mono s16le)" }) : microphoneSource({ device: o.device }), o),
+        recognizer, session, trigger, endpointer, signal: stop.signal, bargeIn: o.bargeIn !== false,
         // "bye" ends the conversation, not the program: the next wake word or Enter starts a new one.
         nextSession: () => {
           session.stop();
@@ -293,6 +306,8 @@ export function registerVoiceCommands(program: Command, helpers: {
     .option("--tts <voice>", `reply voice: ${VOICES.join(", ")} (default: TALKCART_TTS, else espeak)`)
     .option("--no-speak", "print replies instead of speaking them")
     .option("--no-barge-in", "do not stop a reply when speech is heard (for a loudspeaker the microphone hears)")
+    .option("--stdin", "hear raw 16 kHz mono s16le audio on stdin instead of the microphone (e.g. arecord -f S16_LE -r 16000 -c 1 | talkcart listen --stdin)")
+    .option("--trailing-silence <ms>", `silence that ends a request (default ${ENDPOINTER_DEFAULTS.trailingSilenceMs})`)
     .option("--meter", "show the input level and the partial transcript even when stderr is no terminal (default: only on one)")
     .action(async (o, cmd: Command) => listen(cmd, o));
 
@@ -327,19 +342,22 @@ export function registerVoiceCommands(program: Command, helpers: {
       }
     });
 
-  sttOption(program.command("replay").argument("<path>", "a WAV file, a folder of WAV files, or a conversation .yaml").description("run recorded or spoken audio through the whole pipeline, faster than real time"))
-    .action(async (path: string, o: { stt?: string; denoise?: boolean }, cmd: Command) => {
+  sttOption(program.command("replay").argument("<path>", "a WAV file, a folder of WAV files, a conversation .yaml, or - for raw 16 kHz mono s16le on stdin").description("run recorded or spoken audio through the whole pipeline, faster than real time"))
+    .option("--trailing-silence <ms>", `silence that ends a request (default ${ENDPOINTER_DEFAULTS.trailingSilenceMs})`)
+    .action(async (path: string, o: { stt?: string; denoise?: boolean; trailingSilence?: string }, cmd: Command) => {
       const cfg = config(cmd);
+      const silenceMs = trailingSilence(o.trailingSilence);
       const assistant: Assistant = await openAssistant(cfg);
       const recognizer = await requireRecognizer(cfg, assistant.shop, o.stt, () => assistant.close());
       const session = assistant.session();
       let turns: ReplayTurn[] = [];
       try {
         if (/\.ya?ml$/i.test(path)) turns = await replayConversation(path, recognizer, session, cfg.locale, (source) => filtered(source, o));
+        else if (path === "-") turns = await replaySource(filtered(pcmStreamSource(process.stdin, { description: "stdin" }), o), recognizer, session, silenceMs);
         else {
           const files = statSync(path).isDirectory() ? wavFilesIn(path) : [path];
           if (files.length === 0) throw new AudioError(`${path}: no .wav files in this folder`);
-          for (const f of files) turns.push(...(await replaySource(filtered(wavFileSource(f), o), recognizer, session)));
+          for (const f of files) turns.push(...(await replaySource(filtered(wavFileSource(f), o), recognizer, session, silenceMs)));
         }
       } finally {
         session.stop();

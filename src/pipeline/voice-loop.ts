@@ -1,4 +1,5 @@
 import type { AudioSource } from "../audio/types.js";
+import type { EndpointerOptions } from "../audio/endpointer.js";
 import type { Session, TurnTrace } from "../dialogue/session.js";
 import type { Recognizer } from "../speech/types.js";
 import type { Synthesizer } from "../voice/synthesizer.js";
@@ -21,6 +22,8 @@ export interface VoiceLoopOptions {
   synthesizer?: Synthesizer;
   play?: (pcm: Int16Array) => Playback;
   trigger: Trigger;
+  /** Endpointing: e.g. the trailing silence that ends a request (default 600 ms). */
+  endpointer?: EndpointerOptions;
   /** No speech this long after listening starts counts as silence (the dialogue reprompts). */
   noInputMs?: number;
   hooks?: TurnHooks & {
@@ -49,7 +52,7 @@ export interface VoiceLoopOptions {
  * speech during a spoken reply stops the reply (barge-in) and becomes the next turn.
  */
 export async function runVoiceLoop(opts: VoiceLoopOptions): Promise<void> {
-  const turns = new StreamingTurns(opts.source, opts.recognizer, {}, opts.hooks);
+  const turns = new StreamingTurns(opts.source, opts.recognizer, opts.endpointer, opts.hooks);
   let lastCause: string | null = null;
   // The same cause with other figures ("did not finish within 7 s") is the same cause.
   const spoken = (problem: string | null) => {

@@ -12,7 +12,7 @@ const CLI = join(ROOT, "src/cli/main.ts");
  * Runs the real CLI (through tsx, so no build is needed) in its own data folder; stdin gets
  * `input` (or nothing) and is closed. Resolves to the exit code and both streams.
  */
-export async function talkcart(args: string[], opts: { input?: string; data?: string; env?: NodeJS.ProcessEnv } = {}) {
+export async function talkcart(args: string[], opts: { input?: string | Buffer; data?: string; env?: NodeJS.ProcessEnv } = {}) {
   const data = opts.data ?? mkdtempSync(join(tmpdir(), "talkcart-cli-"));
   const child = run(process.execPath, ["--import", "tsx", CLI, ...args, "--data", data], {
     cwd: ROOT, env: opts.env ?? { ...process.env, DATABASE_URL: "" }, maxBuffer: 16 << 20,
