@@ -135,6 +135,8 @@ describe("talkcart models", () => {
 
   it("keeps no invented checksums: every known model has a real SHA-256 or none", () => {
     for (const m of KNOWN_MODELS) expect(m.sha256).toMatch(/^(|[0-9a-f]{64})$/);
+    // The models the hints name (talkcart models --download NAME, without --sha256) carry a checksum.
+    for (const m of KNOWN_MODELS.filter((k) => k.recommended)) expect(m.sha256, m.name).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("draws a progress bar", () => {
@@ -186,9 +188,9 @@ describe("downloading a model", () => {
     let requests = 0;
     const url = await serve((_req, res) => { requests++; res.end("x"); });
     const env = envWith();
-    const err = await downloadModel("vosk-model-small-de-0.15", { env, url }).catch((e: Error) => e);
+    const err = await downloadModel("vosk-model-en-us-0.22-lgraph", { env, url }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(ModelDownloadError);
-    expect((err as Error).message).toMatch(/no SHA-256 for vosk-model-small-de-0.15: .*does not install unverified models — pass the zip's SHA-256 \(--sha256 HEX\)/);
+    expect((err as Error).message).toMatch(/no SHA-256 for vosk-model-en-us-0.22-lgraph: .*does not install unverified models — pass the zip's SHA-256 \(--sha256 HEX\)/);
     expect(requests).toBe(0);
     expect(existsSync(modelsDir(env))).toBe(false);
     await expect(downloadModel("no-such-model", { env })).rejects.toThrow(/unknown model 'no-such-model': known are vosk-model-small-en-us-0.15/);
@@ -222,6 +224,15 @@ describe("downloading a model", () => {
     expect(resolveVoskModel("de", env).dir).toBe(m.dir);
     // Already there: nothing is fetched again.
     await expect(downloadModel("vosk-model-small-de-0.15", { env, url: "http://127.0.0.1:1/", sha256: sha(zip) })).resolves.toMatchObject({ dir: m.dir });
+  });
+
+  it("checks a recommended model against its pinned checksum when none is passed", async () => {
+    const zip = modelZip();
+    const url = await serve((_req, res) => res.end(zip));
+    const env = envWith();
+    await expect(downloadModel("vosk-model-small-de-0.15", { env, url }))
+      .rejects.toThrow(/checksum mismatch for vosk-model-small-de-0.15: .*expected b7e53c90b1f0a38456f4cd62b366ecd58803cd97cd42b06438e2c131713d5e43; nothing was installed/);
+    expect(leftovers(modelsDir(env))).toEqual([]);
   });
 
   it("installs nothing when the checksum does not match", async () => {

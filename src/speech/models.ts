@@ -262,14 +262,17 @@ export interface KnownModel {
 
 /**
  * Models talkcart knows by name. Names, URLs, sizes and grammar support are as published on the
- * Vosk models page (alphacephei.com/vosk/models). No SHA-256 is published there and none could be
- * computed here (no internet on these machines), so the field is empty rather than made up:
- * `downloadModel` then needs the checksum passed in (`--sha256`), and refuses without one.
+ * Vosk models page (alphacephei.com/vosk/models). That page publishes no SHA-256, and none can be
+ * computed here (no internet on these machines). The two small models' checksums are the ones that
+ * independent projects pin for these exact URLs (a Yocto recipe's SRC_URI sha256sum and several
+ * download scripts agree: 41,205,931 and 46,499,967 bytes); a wrong one could only make the install
+ * refuse, never install something else. For the lgraph model no checksum is known, so the field is
+ * empty rather than made up: `downloadModel` then needs it passed in (`--sha256`).
  */
 export const KNOWN_MODELS: KnownModel[] = [
   {
     name: "vosk-model-small-en-us-0.15", locale: "en", url: "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip",
-    sizeMB: 40, sha256: "", grammar: true, recommended: true, note: "small US English, for a Raspberry Pi",
+    sizeMB: 40, sha256: "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498", grammar: true, recommended: true, note: "small US English, for a Raspberry Pi",
   },
   {
     name: "vosk-model-en-us-0.22-lgraph", locale: "en", url: "https://alphacephei.com/vosk/models/vosk-model-en-us-0.22-lgraph.zip",
@@ -277,7 +280,7 @@ export const KNOWN_MODELS: KnownModel[] = [
   },
   {
     name: "vosk-model-small-de-0.15", locale: "de", url: "https://alphacephei.com/vosk/models/vosk-model-small-de-0.15.zip",
-    sizeMB: 45, sha256: "", grammar: true, recommended: true, note: "small German, for a Raspberry Pi",
+    sizeMB: 45, sha256: "b7e53c90b1f0a38456f4cd62b366ecd58803cd97cd42b06438e2c131713d5e43", grammar: true, recommended: true, note: "small German, for a Raspberry Pi",
   },
 ];
 
