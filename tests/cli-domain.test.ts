@@ -3,6 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, talkcart } from "./helpers/cli.js";
+import { concat, espeakPcm, silence } from "../src/audio/testing.js";
+import { writeWav } from "../src/audio/wav.js";
+import { pocketsphinxTestSkip } from "../src/speech/recognizer-contract.js";
+
+const voiceSkip = pocketsphinxTestSkip();
 
 // examples/coffee-bar: a domain of its own, brought with --intents or TALKCART_INTENTS and no code.
 const REPLY = "One large oat latte, coming up. Anything else?";
@@ -34,5 +39,14 @@ describe("talkcart CLI on a domain of your own", () => {
     const r = await talkcart(["intents", "check", "--intents", dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^talkcart: .*responses\.yaml:\d+: response 'OrderDrink' uses \{colour\}, which intent OrderDrink has no slot for/);
+  }, 60_000);
+
+  it.skipIf(!!voiceSkip)(`hears a spoken order: the recognizer's grammar is compiled from the domain's intents${voiceSkip ? ` (skipped: ${voiceSkip})` : ""}`, async () => {
+    const wav = join(mkdtempSync(join(tmpdir(), "talkcart-domain-")), "order.wav");
+    await writeWav(wav, concat(silence(300), await espeakPcm("can i get a large oat latte"), silence(1000)));
+    const r = await talkcart(["replay", wav, "--intents", "examples/coffee-bar", "--stt", "pocketsphinx", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const { turns } = JSON.parse(r.stdout) as { turns: { transcript: string; intent: string; slots: object; reply: string }[] };
+    expect(turns).toEqual([expect.objectContaining({ transcript: "can i get a large oat latte", intent: "OrderDrink", reply: REPLY })]);
   }, 60_000);
 });
