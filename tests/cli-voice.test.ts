@@ -49,6 +49,12 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** A shell pipeline (for a terminal through script(1)); resolves to its output whatever the exit code. */
+async function runShell(command: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string }> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve) => execFile("sh", ["-c", command], { cwd: root, env, maxBuffer: 16 << 20 }, (e, stdout) => resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, stdout })));
+}
+
 /** The real CLI in its own data folder, with a clean environment. */
 const talkcart = (args: string[], opts: { input?: string | Buffer; data?: string; env?: Record<string, string> } = {}) =>
   runTalkcart(args, { input: opts.input, data: opts.data ?? tmp("data"), env: cleanEnv(opts.env) });
@@ -516,7 +522,7 @@ describe.skipIf(!!micSkip)(`listen without a capture device${micSkip ? ` (skippe
  * stopped. With a slow one, each recording after the first waits until a reply has started
  * playing, so it is said while the reply plays, however slow this machine is.
  */
-async function microphoneHearing(recordings: (string | Int16Array)[], speaker: "broken" | "working" | "slow" = "broken", muted = false) {
+async function microphoneHearing(recordings: (string | Int16Array)[], speaker: "broken" | "working" | "slow" = "broken", muted = false, unplugged = false) {
   const dir = tmp("mic");
   const pause = () => addWhiteNoise(silence(1500), 0, "room", 20);
   const said = await Promise.all(recordings.map((r) => (typeof r === "string" ? readPcm(r) : r)));
@@ -536,7 +542,11 @@ const started = () => (fs.existsSync(${JSON.stringify(played)}) ? fs.readFileSyn
 let k = 0, at = 0, pcm = fs.readFileSync(segments[0]);
 const tick = setInterval(() => {
   if (at >= pcm.length) {
-    if (k + 1 >= segments.length) return clearInterval(tick);
+    if (k + 1 >= segments.length) {
+      clearInterval(tick);
+      if (${unplugged}) { process.stderr.write("sox FAIL sox: \\\`default' No such audio device\\n"); process.exit(2); } // the microphone is pulled out
+      return;
+    }
     if (${speaker === "slow"} && started() < k + 1) return process.stdout.write(fs.readFileSync(${JSON.stringify(hiss)}));
     pcm = fs.readFileSync(segments[++k]);
     at = 0;
@@ -639,6 +649,23 @@ describe.skipIf(!!skip)(`listen with a microphone (a fake sox playing recordings
     expect(first).not.toContain("connect a microphone"); // there is one
     expect(r.stdout).toContain("talkcart> Your cart is empty.");
   }, 60_000);
+
+  it("a microphone that fails mid-session: at a keyboard, typed mode goes on with the same cart; without one, one line and exit 1", async () => {
+    const data = tmp("data");
+    const unplugged = () => microphoneHearing([ADD_BANANAS], "broken", false, true);
+    const device = await talkcart(["listen", "--no-speak"], { data, env: (await unplugged()).env });
+    expect(device.code).toBe(1);
+    expect(device.stdout).toContain("you> add three bananas");
+    expect(device.stderr).not.toMatch(noStack);
+    expect(device.stderr.trimEnd().split("\n").at(-1)).toMatch(/^talkcart: cannot capture audio: .*No such audio device/);
+    // A terminal (script gives the command one): Enter opens the turn, the microphone dies after it, typing goes on.
+    const cli = ["node", "--import", "tsx", join(root, "src/cli/main.ts"), "listen", "--no-speak", "--data", data].map((a) => `'${a}'`).join(" ");
+    const keys = `(printf '\\n'; sleep 8; printf 'what is in my cart\\n'; sleep 3; printf 'stop\\n'; sleep 2)`;
+    const typed = await runShell(`${keys} | script -qec "${cli}" /dev/null`, { ...cleanEnv((await unplugged()).env), TERM: "dumb" });
+    expect(typed.stdout).toMatch(/Typed mode: cannot capture audio: .*No such audio device/);
+    expect(typed.stdout).toMatch(/talkcart> You have (six|6) kg of Chiquita Bananas/); // three from the first run, three from this one
+    expect(typed.stdout).not.toMatch(noStack);
+  }, 90_000);
 
   it("barge-in: speech while a reply plays stops it and is the next turn", async () => {
     const speaker = await microphoneHearing([ADD_BANANAS, CHECK_OUT], "slow");

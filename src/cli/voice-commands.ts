@@ -230,6 +230,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     let session = assistant.session();
     let spotter: WakeWordSpotter | null = null;
     let voice: ClosableSynthesizer | undefined;
+    let captureLost: string | null = null;
     // Everything from here on is closed by the finally below, whichever way listening ends.
     try {
       const ui = process.stderr;
@@ -268,28 +269,35 @@ export function registerVoiceCommands(program: Command, helpers: {
       const how = wake ? ` Say "${wake.word}" before a request.` : "";
       const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
       console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
-      await runVoiceLoop({
-        source: filtered(o.stdin ? pcmStreamSource(process.stdin, { realtime: true, description: "stdin (raw 16 kHz mono s16le)" }) : microphoneSource({ device: o.device }), o),
-        recognizer, session, trigger, endpointer, signal: stop.signal, bargeIn: o.bargeIn !== false,
-        // "bye" ends the conversation, not the program: the next wake word or Enter starts a new one.
-        nextSession: () => {
-          session.stop();
-          ui.write("\n(a new conversation)");
-          return (session = assistant.session());
-        },
-        synthesizer: voice,
-        play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
-        hooks: {
-          onListening: () => ui.write("\n[listening] "),
-          // The meter redraws its line for every chunk of audio: for a terminal, not for a log (journald under systemd).
-          onLevel: live ? (level) => ui.write(`\r[${meter(level)}] `) : undefined,
-          // Redacted as the turn log is: the terminal (and the journal, under systemd) must not show a PIN as it is spoken.
-          onPartial: live ? (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, assistant.matcher().grammar, secret)}   `) : undefined,
-          onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
-          onSpeakError: (message) => console.error(`(not spoken: ${message})`),
-          onRecognizerError: (message) => console.error(`(not recognized: ${message})`),
-        },
-      });
+      try {
+        await runVoiceLoop({
+          source: filtered(o.stdin ? pcmStreamSource(process.stdin, { realtime: true, description: "stdin (raw 16 kHz mono s16le)" }) : microphoneSource({ device: o.device }), o),
+          recognizer, session, trigger, endpointer, signal: stop.signal, bargeIn: o.bargeIn !== false,
+          // "bye" ends the conversation, not the program: the next wake word or Enter starts a new one.
+          nextSession: () => {
+            session.stop();
+            ui.write("\n(a new conversation)");
+            return (session = assistant.session());
+          },
+          synthesizer: voice,
+          play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
+          hooks: {
+            onListening: live ? () => ui.write("\n[listening] ") : undefined,
+            // The meter redraws its line for every chunk of audio: for a terminal, not for a log (journald under systemd).
+            onLevel: live ? (level) => ui.write(`\r[${meter(level)}] `) : undefined,
+            // Redacted as the turn log is: the terminal (and the journal, under systemd) must not show a PIN as it is spoken.
+            onPartial: live ? (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, assistant.matcher().grammar, secret)}   `) : undefined,
+            onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
+            onSpeakError: (message) => console.error(`(not spoken: ${message})`),
+            onRecognizerError: (message) => console.error(`(not recognized: ${message})`),
+          },
+        });
+      } catch (e) {
+        // The microphone failed mid-session (unplugged, taken by another program): someone at a keyboard
+        // carries on typing, with the same cart; a device without one (systemd) exits 1 and is restarted.
+        if (!(e instanceof AudioError) || o.stdin || !process.stdin.isTTY) throw e;
+        captureLost = e.message;
+      }
     } finally {
       session.stop();
       await spotter?.close();
@@ -297,6 +305,7 @@ export function registerVoiceCommands(program: Command, helpers: {
       await recognizer.close();
       await assistant.close();
     }
+    if (captureLost) return helpers.chat(cmd, captureLost);
   }
 
   sttOption(program.command("listen").description("talk to talkcart through the microphone"))

@@ -179,6 +179,22 @@ describe("voice loop", () => {
     await shop.close();
   }, 30_000);
 
+  it("silence after listening starts is no input: the dialogue reprompts, and the loop listens on", async () => {
+    const shop = await freshDemoShop();
+    const session = sessionFor(shop, "en");
+    const turns: TurnTrace[] = [];
+    // 1.5 s of silence with a 600 ms no-input timeout (two reprompts), then a request; the audio ends before a third.
+    await runVoiceLoop({
+      source: pacedSource(concat(silence(1500), await espeakPcm("add two packs of coffee"), silence(800))),
+      session, trigger: { kind: "always" }, noInputMs: 600, recognizer: scriptedRecognizer(["add two packs of coffee"]),
+      hooks: { onTurn: (t) => turns.push(t) },
+    });
+    expect(turns.map((t) => [t.input, t.replyKey])).toEqual([["", "reprompt_ready"], ["", "no_input_2"], ["add two packs of coffee", "added_usual"]]);
+    expect(turns[0].reply).toBe("What would you like to do?");
+    session.stop();
+    await shop.close();
+  }, 30_000);
+
   /** Speaks "add two packs of coffee" `times` times through the loop; returns what was said and logged. */
   async function loopWith(recognizer: Recognizer, times: number) {
     const shop = await freshDemoShop();
