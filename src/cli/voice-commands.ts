@@ -267,6 +267,7 @@ export function registerVoiceCommands(program: Command, helpers: {
       const voiceFailed = (e: Error) => { if (e.message !== lastVoiceError) console.error(`(${(lastVoiceError = e.message)}; espeak-ng speaks instead)`); };
       if (o.speak !== false) voice = await openSynthesizer(o.tts, voiceFailed);
       const how = wake ? ` Say "${wake.word}" before a request.` : "";
+      if (wake && cfg.locale !== "en") console.log(`(the wake word is spotted with the English acoustic model, which takes ${cfg.locale} speech for it more often than English; --ptt avoids that)`);
       const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
       console.log(`Listening with ${recognizer.name} (${cfg.locale}${adapted}). Shopping as '${cfg.shopperId}'.${how} Ctrl-C quits.`);
       try {

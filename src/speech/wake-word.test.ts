@@ -3,10 +3,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pocketsphinxTestSkip, renderSpeech } from "./recognizer-contract.js";
 import { readWav } from "../audio/wav.js";
+import { readManifest } from "../fixtures/fixtures.js";
 import { RecognizerUnavailable } from "./types.js";
 import { createWakeWordSpotter, type WakeWordSpotter } from "./wake-word.js";
 
 const RECORDINGS = join(import.meta.dirname, "../../audio-fixtures/recorded/ha-commands-en");
+const FIXTURES = join(import.meta.dirname, "../../audio-fixtures");
 
 const skip = pocketsphinxTestSkip();
 
@@ -72,6 +74,36 @@ describe.skipIf(!!skip)(`wake word (pocketsphinx keyword spotting)${skip ? ` (sk
     console.log(`wake word: ${alarms.length} false alarms in ${audio.toFixed(0)} s of real speech, RTF ${((performance.now() - started) / 1000 / audio).toFixed(3)}`);
     expect(alarms).toEqual([]);
   }, 60_000);
+});
+
+describe.skipIf(!!skip)(`wake word false alarms on audio held out from its tuning${skip ? ` (skipped: ${skip})` : ""}`, () => {
+  // MIN_PHONE_SECONDS was chosen on the 35 real recordings above; these files played no part in it.
+  // English only: the spotter uses the English acoustic model, and in German speech it fires far
+  // more often (9 times in 5.2 minutes of the German fixtures, mostly on "Kaffee"; see the README).
+  // Synthetic speech at 10-20 dB draws more false alarms than the real recordings above: about one
+  // in 9 minutes here (one in 2 minutes over every English fixture voice and noise level, measured
+  // with .exp/wake-ho.mts), so this bounds the rate rather than asking for none.
+  it("false alarms stay rare on the committed English fixtures: at most one per 4 minutes of other requests", async () => {
+    const manifest = readManifest(FIXTURES);
+    const files = manifest.files.filter((f) => f.committed && f.locale === "en");
+    expect(files.length).toBeGreaterThan(150);
+    expect(files.some((f) => /computer/i.test(f.text))).toBe(false);
+    const s = createWakeWordSpotter();
+    let audio = 0;
+    const alarms: string[] = [];
+    try {
+      for (const f of files) {
+        const pcm = await readWav(join(FIXTURES, f.path));
+        audio += pcm.length / 16_000 + 0.5;
+        if ([...feed(s, pcm), ...feed(s, quiet(0.5))].length > 0) alarms.push(`${f.path}: ${f.text}`);
+      }
+    } finally {
+      void s.close();
+    }
+    console.log(`wake word: ${alarms.length} false alarms in ${(audio / 60).toFixed(1)} min of held-out fixtures: ${alarms.join("; ")}`);
+    expect(audio / 60).toBeGreaterThan(8);
+    expect(alarms.length).toBeLessThanOrEqual(Math.floor(audio / 60 / 4));
+  }, 120_000);
 });
 
 describe("wake word configuration", () => {
