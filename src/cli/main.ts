@@ -18,7 +18,7 @@ import { registerVoiceCommands } from "./voice-commands.js";
 import { registerEnrollCommand } from "./enroll-command.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
 import { downloadModel, formatModelsReport, formatProgress, ModelDownloadError, modelsReport, type DownloadProgress } from "../speech/models.js";
-import { openSynthesizer, VOICES } from "../voice/synthesizers.js";
+import { chosenVoice, openSynthesizer, VOICES } from "../voice/synthesizers.js";
 import { SynthesizerUnavailable } from "../voice/synthesizer.js";
 import { playPcm } from "../voice/playback.js";
 import { writeWav } from "../audio/wav.js";
@@ -176,7 +176,7 @@ program.command("speak").argument("<text>", "what to say").description("speak a 
   .option("--tts <voice>", `reply voice: ${VOICES.join(", ")} (default: TALKCART_TTS, else espeak)`)
   .action(async (text: string, o: { out?: string; device?: string; tts?: string }, cmd: Command) => {
     const cfg = config(cmd);
-    const voice = await openSynthesizer(o.tts, (e) => console.error(`(${e.message}; espeak-ng speaks instead)`));
+    const voice = await openSynthesizer(chosenVoice(o.tts), (e) => console.error(`(${e.message}; espeak-ng speaks instead)`));
     const pcm = await voice.synthesize(text, cfg.locale).finally(() => voice.close());
     const seconds = Math.round((pcm.length / 16_000) * 100) / 100;
     if (o.out) {

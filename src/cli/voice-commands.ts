@@ -11,13 +11,13 @@ import { redactPin } from "../dialogue/redact.js";
 import { IntentMatcher } from "../nlu/matcher.js";
 import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
 import { catalogPhrasesOf } from "../speech/catalog-phrases.js";
-import { createRecognizer, domainFor, engineNamed, ENGINES, firstAvailableRecognizer, withOfflineStandIn, type EngineName } from "../speech/engines.js";
+import { createRecognizer, domainFor, engineNamed, ENGINES, firstAvailableRecognizer, NoSpeechEngine, withOfflineStandIn, type EngineName } from "../speech/engines.js";
 import { RecognizerUnavailable, type Hypothesis, type Recognizer } from "../speech/types.js";
 import { denoised } from "../audio/denoiser.js";
 import { StreamingTurns } from "../pipeline/streaming-turns.js";
 import { createWakeWordSpotter, type WakeWordSpotter } from "../speech/wake-word.js";
 import { EspeakSynthesizer } from "../voice/espeak.js";
-import { openSynthesizer, voiceNamed, VOICES, type ClosableSynthesizer } from "../voice/synthesizers.js";
+import { chosenVoice, openSynthesizer, voiceNamed, VOICES, type ClosableSynthesizer } from "../voice/synthesizers.js";
 import { playPcm } from "../voice/playback.js";
 import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
@@ -33,31 +33,21 @@ export async function catalogPhrases(shop: SqlShop, locale: Locale): Promise<str
   return catalogPhrasesOf({ categories: shop.categories(), products: await shop.allProducts() }, locale);
 }
 
-/** The engine asked for (or the first available); a cloud engine with an offline one to stand in when it fails. */
-export async function openRecognizer(config: Config, shop: SqlShop, engine?: string): Promise<Recognizer> {
+/**
+ * The engine asked for (or the first available). In a conversation (listen, replay) a cloud engine
+ * gets an offline one to stand in when it fails; `transcribe` shows one engine's readings, so it
+ * asks for none (`standIn: false`).
+ */
+export async function openRecognizer(config: Config, shop: SqlShop, engine?: string, { standIn = true } = {}): Promise<Recognizer> {
   const domain = domainFor(loadIntents(config, config.locale), await catalogPhrases(shop, config.locale));
   const settings = { acousticModel: enrolledModel(config.dataDir, config.locale) };
   const { recognizer, skipped } = engine ? { recognizer: await createRecognizer(engine as EngineName, domain, settings), skipped: [] } : await firstAvailableRecognizer(domain, settings);
   if (!recognizer) throw new NoSpeechEngine(skipped);
+  if (!standIn) return recognizer;
   return withOfflineStandIn(recognizer, domain, settings, {
     onFallback: (error, backup) => console.error(`(${error.message}; ${backup.name} listens instead for the next ${STAND_IN_MS / 60_000} minutes)`),
+    onNoBackup: (e) => console.error(`(no offline engine can stand in: ${e instanceof NoSpeechEngine ? e.briefReasons : e.message})`),
   });
-}
-
-/** No engine starts: each one's reason in full (for an error line), or in brief (for typed mode's one line). */
-class NoSpeechEngine extends RecognizerUnavailable {
-  constructor(readonly reasons: string[]) {
-    super("speech", `no speech engine is available: ${reasons.join("; ")}`);
-  }
-
-  /** "vosk: no Vosk model for 'en'": each engine's problem without its instructions (doctor has them). */
-  get brief(): string {
-    const brief = (reason: string) => {
-      const [engine, ...problem] = reason.split(": ");
-      return `${engine}: ${problem.join(": ").split(/ — |: (?=[a-z])/)[0]}`;
-    };
-    return `no speech engine is available (${this.reasons.map(brief).join("; ")})`;
-  }
 }
 
 /** The speaker-adapted model the recognizer was opened with (pocketsphinx after `talkcart enroll`). */
@@ -67,9 +57,9 @@ const adaptedModel = (config: Config, recognizer: Recognizer) => (recognizer.nam
  * For commands that cannot go on without an engine (transcribe, replay): a missing or unknown one
  * is one line, not a stack trace; `release` closes what the command had opened.
  */
-async function requireRecognizer(config: Config, shop: SqlShop, engine: string | undefined, release: () => Promise<void>): Promise<Recognizer> {
+async function requireRecognizer(config: Config, shop: SqlShop, engine: string | undefined, release: () => Promise<void>, options: { standIn?: boolean } = {}): Promise<Recognizer> {
   try {
-    return await openRecognizer(config, shop, engine);
+    return await openRecognizer(config, shop, engine, options);
   } catch (e) {
     await release();
     if (e instanceof RecognizerUnavailable) throw new ConfigError(e.message);
@@ -93,6 +83,8 @@ export interface ReplayTurn {
   ok?: boolean;
   /** The recognizer failed on this turn (the reply is the apology), or another engine stood in for it. */
   speechError?: string;
+  /** The engine that recognized the turn: another than the one asked for while an offline one stands in for it. */
+  engine: string;
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -124,6 +116,7 @@ export async function replaySource(source: AudioSource, recognizer: Recognizer, 
         timings: { endpointMs: trailingSilenceMs, recognizeMs: round(recognizeMs), replyMs: round(replyMs), totalMs: round(recognizeMs + replyMs) },
         audioSeconds: round(audioSeconds),
         rtf: audioSeconds ? Math.round((recognizeMs / 1000 / audioSeconds) * 1000) / 1000 : 0,
+        engine: recognizer.name,
         ...(speechError ? { speechError } : {}),
       });
       if (session.ended) break;
@@ -149,18 +142,18 @@ function padded(pcm: Pcm): Pcm {
 }
 
 /** A conversation test (tests/conversations/*.yaml) spoken with espeak-ng and replayed turn by turn. */
-export async function replayConversation(file: string, recognizer: Recognizer, session: Session, locale: Locale, filter = (source: AudioSource) => source): Promise<ReplayTurn[]> {
+export async function replayConversation(file: string, recognizer: Recognizer, session: Session, locale: Locale, filter = (source: AudioSource) => source, trailingSilenceMs?: number): Promise<ReplayTurn[]> {
   const conv = readConversation(resolve(file));
   const voice = new EspeakSynthesizer();
   const results: ReplayTurn[] = [];
   for (const turn of conv.turns) {
     if (!turn.you.trim()) {
       const t = await session.noInput();
-      results.push({ source: basename(file), transcript: "", alternatives: [], intent: null, slots: {}, reply: t.reply, stateAfter: t.stateAfter, timings: { endpointMs: 0, recognizeMs: 0, replyMs: t.ms, totalMs: t.ms }, audioSeconds: 0, rtf: 0, expected: turn.reply, ok: new RegExp(turn.reply, "i").test(t.reply) });
+      results.push({ source: basename(file), transcript: "", alternatives: [], intent: null, slots: {}, reply: t.reply, stateAfter: t.stateAfter, timings: { endpointMs: 0, recognizeMs: 0, replyMs: t.ms, totalMs: t.ms }, audioSeconds: 0, rtf: 0, engine: recognizer.name, expected: turn.reply, ok: new RegExp(turn.reply, "i").test(t.reply) });
       continue;
     }
     const pcm = padded(await voice.synthesize(turn.you, locale));
-    const [heard] = await replaySource(filter(arraySource(pcm, { description: `"${turn.you}"` })), recognizer, session);
+    const [heard] = await replaySource(filter(arraySource(pcm, { description: `"${turn.you}"` })), recognizer, session, trailingSilenceMs);
     if (!heard) throw new AudioError(`nothing was heard in the spoken turn "${turn.you}"`);
     results.push({ ...heard, expected: turn.reply, ok: new RegExp(turn.reply, "i").test(heard.reply) });
     if (session.ended) break;
@@ -211,7 +204,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         throw new ConfigError((e as Error).message);
       }
     }
-    voiceNamed(o.tts ?? (process.env.TALKCART_TTS || "espeak"));
+    voiceNamed(chosenVoice(o.tts));
     const endpointer = { trailingSilenceMs: trailingSilence(o.trailingSilence) };
     // With --stdin the audio comes down a pipe (`arecord ... | talkcart listen --stdin`): no device to probe, and no keyboard.
     if (o.stdin && o.ptt) throw new ConfigError("--ptt needs Enter on stdin, which --stdin gives to the audio: use --wake WORD or neither");
@@ -252,20 +245,19 @@ export function registerVoiceCommands(program: Command, helpers: {
       process.once("SIGINT", () => stop.abort());
       // Enter opens a turn; once stdin has ended no key can be pressed again, so listening ends.
       const pressed = () => new Promise<void>((resolve) => {
-        const done = () => { process.stdin.off("data", done).off("end", ended); resolve(); };
+        // Paused between presses: what is typed meanwhile waits in the buffer (for typed mode, if the microphone dies).
+        const done = () => { process.stdin.off("data", done).off("end", ended).pause(); resolve(); };
         const ended = () => { console.log("\n(no more key presses: stdin ended)"); stop.abort(); done(); };
         if (process.stdin.readableEnded) return ended();
         ui.write("\n[press Enter and speak]");
-        process.stdin.once("data", done).once("end", ended);
+        process.stdin.once("data", done).once("end", ended).resume();
       });
       const wake = spotter;
       const trigger: Trigger = wake
         ? { kind: "wake", spot: (chunk) => wake.write(chunk).length > 0, onWake: () => ui.write(`\n[${wake.word}]`) }
         : !o.stdin && (o.wake || o.ptt || process.stdin.isTTY) ? { kind: "ptt", pressed } : { kind: "always" };
-      let lastVoiceError = "";
-      // A voice service that is down fails every reply the same way: said once, until the cause changes.
-      const voiceFailed = (e: Error) => { if (e.message !== lastVoiceError) console.error(`(${(lastVoiceError = e.message)}; espeak-ng speaks instead)`); };
-      if (o.speak !== false) voice = await openSynthesizer(o.tts, voiceFailed);
+      const voiceFailed = (e: Error) => console.error(`(${e.message}; espeak-ng speaks for the next ${STAND_IN_MS / 60_000} minutes)`);
+      if (o.speak !== false) voice = await openSynthesizer(chosenVoice(o.tts), voiceFailed);
       const how = wake ? ` Say "${wake.word}" before a request.` : "";
       if (wake && cfg.locale !== "en") console.log(`(the wake word is spotted with the English acoustic model, which takes ${cfg.locale} speech for it more often than English; --ptt avoids that)`);
       const adapted = adaptedModel(cfg, recognizer) ? ", adapted to your voice" : "";
@@ -325,7 +317,7 @@ export function registerVoiceCommands(program: Command, helpers: {
     .action(async (file: string, o: { stt?: string; denoise?: boolean }, cmd: Command) => {
       const cfg = config(cmd);
       const shop = await openShop(cfg);
-      const recognizer = await requireRecognizer(cfg, shop, o.stt, () => shop.close());
+      const recognizer = await requireRecognizer(cfg, shop, o.stt, () => shop.close(), { standIn: false });
       try {
         const matcher = new IntentMatcher(loadIntents(cfg, cfg.locale), shop.index.scorer(cfg.locale));
         const turns = new StreamingTurns(filtered(wavFileSource(file), o), recognizer);
@@ -359,10 +351,11 @@ export function registerVoiceCommands(program: Command, helpers: {
       const silenceMs = trailingSilence(o.trailingSilence);
       const assistant: Assistant = await openAssistant(cfg);
       const recognizer = await requireRecognizer(cfg, assistant.shop, o.stt, () => assistant.close());
+      const engine = recognizer.name; // the engine asked for; each turn names the one that heard it
       const session = assistant.session();
       let turns: ReplayTurn[] = [];
       try {
-        if (/\.ya?ml$/i.test(path)) turns = await replayConversation(path, recognizer, session, cfg.locale, (source) => filtered(source, o));
+        if (/\.ya?ml$/i.test(path)) turns = await replayConversation(path, recognizer, session, cfg.locale, (source) => filtered(source, o), silenceMs);
         else if (path === "-") turns = await replaySource(filtered(pcmStreamSource(process.stdin, { description: "stdin" }), o), recognizer, session, silenceMs);
         else {
           const files = statSync(path).isDirectory() ? wavFilesIn(path) : [path];
@@ -374,7 +367,7 @@ export function registerVoiceCommands(program: Command, helpers: {
         await recognizer.close();
         await assistant.close();
       }
-      out(cmd, { engine: recognizer.name, turns }, () => turns.map((t) => [
+      out(cmd, { engine, turns }, () => turns.map((t) => [
         `${t.ok === undefined ? "" : t.ok ? "PASS " : "FAIL "}heard: ${t.transcript || "(nothing)"}   [${t.source}]`,
         `  intent ${t.intent ?? "-"} ${JSON.stringify(t.slots)}`,
         `  reply: ${t.reply}${t.ok === false ? `\n  expected: /${t.expected}/` : ""}`,

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SqlShop } from "../shop/sql-shop.js";
-import type { Session } from "./session.js";
+import type { Session, TurnTrace } from "./session.js";
 import { cleanupShops, freshDemoShop, sessionFor } from "../../tests/helpers/demo-shop.js";
 
 afterAll(cleanupShops);
@@ -31,6 +31,22 @@ describe("spoken turns", () => {
       expect(t.reply).toMatch(/^Which product do you mean\?/);
     }
     expect((await shop.cart("demo")).lines).toEqual([]);
+  });
+
+  it("a turn the recognizer failed on is an apology with no shop calls of its own; a notice is in the logged reply too", async () => {
+    const logged: TurnTrace[] = [];
+    const logging = sessionFor(shop, "en", { onTurn: (t) => logged.push(t) });
+    try {
+      const added = await logging.turn("add two packs of coffee");
+      expect(added.shopCalls.length).toBeGreaterThan(0);
+      const failed = logging.unrecognized();
+      expect(failed).toMatchObject({ input: "", intent: null, stateBefore: "ready", stateAfter: "ready", shopCalls: [], replyKey: "speech_failed" });
+      const offline = await logging.hear([{ text: "what is in my cart", confidence: 1 }], "speech_offline");
+      expect(offline.reply).toMatch(/^The online speech service is not answering, so I'm listening offline for now\. You have two packs/);
+      expect(logged.at(-1)!.reply).toBe(offline.reply); // the turn log shows what was said
+    } finally {
+      logging.stop();
+    }
   });
 
   it("takes the reading that parses best among the n-best", async () => {

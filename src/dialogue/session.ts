@@ -100,12 +100,15 @@ export class Session {
     return this.send({ type: "UTTERANCE", parse: result.best }, text, result.best, started);
   }
 
-  /** A spoken turn: the recognizer's n-best; the hypothesis that parses best is the one the dialogue hears. */
-  async hear(hypotheses: Reading[]): Promise<TurnTrace> {
+  /**
+   * A spoken turn: the recognizer's n-best; the hypothesis that parses best is the one the dialogue
+   * hears. `notice`: a response said before the reply (why this turn was heard differently).
+   */
+  async hear(hypotheses: Reading[], notice?: string): Promise<TurnTrace> {
     const started = performance.now();
     const heard = heardIn(this.opts.matcher, hypotheses, this.state);
-    if (!heard) return this.send({ type: "UTTERANCE", parse: null }, "", null, started);
-    return this.send({ type: "UTTERANCE", parse: heard.parse }, heard.reading.text, heard.parse, started);
+    if (!heard) return this.send({ type: "UTTERANCE", parse: null }, "", null, started, notice);
+    return this.send({ type: "UTTERANCE", parse: heard.parse }, heard.reading.text, heard.parse, started, notice);
   }
 
   /**
@@ -124,24 +127,20 @@ export class Session {
 
   /** Speech the recognizer failed on (its service did not answer): an apology; the dialogue stays where it was. */
   unrecognized(): TurnTrace {
+    this.calls.length = 0;
     return this.trace("", null, this.state, { key: "speech_failed" }, performance.now());
   }
 
-  /** One of the responses on its own, e.g. a notice said before a reply. */
-  say(key: string): string {
-    return this.render({ key });
-  }
-
-  private async send(event: { type: "UTTERANCE"; parse: Parse | null } | { type: "NO_INPUT" }, text: string, parse: Parse | null, started: number): Promise<TurnTrace> {
+  private async send(event: { type: "UTTERANCE"; parse: Parse | null } | { type: "NO_INPUT" }, text: string, parse: Parse | null, started: number, notice?: string): Promise<TurnTrace> {
     const stateBefore = this.state;
     this.calls.length = 0;
-    if (this.ended) return this.trace(text, parse, stateBefore, { key: "session_ended" }, started);
+    if (this.ended) return this.trace(text, parse, stateBefore, { key: "session_ended" }, started, notice);
     this.actor.send(event);
     const snap = await waitFor(this.actor, (s) => !s.hasTag("busy"), { timeout: Infinity });
-    return this.trace(text, parse, stateBefore, snap.context.reply ?? { key: "cannot_do" }, started);
+    return this.trace(text, parse, stateBefore, snap.context.reply ?? { key: "cannot_do" }, started, notice);
   }
 
-  private trace(text: string, parse: Parse | null, stateBefore: string, reply: Reply, started: number): TurnTrace {
+  private trace(text: string, parse: Parse | null, stateBefore: string, reply: Reply, started: number, notice?: string): TurnTrace {
     const pinTurn = isPinTurn(parse?.intent ?? null, stateBefore);
     const trace: TurnTrace = {
       input: redactPin(text, this.opts.matcher.grammar, pinTurn, numberSlots(parse?.slots ?? {})),
@@ -152,7 +151,7 @@ export class Session {
       stateBefore,
       stateAfter: this.state,
       shopCalls: [...this.calls],
-      reply: this.render(reply),
+      reply: notice ? `${this.render({ key: notice })} ${this.render(reply)}` : this.render(reply),
       replyKey: reply.key,
       ms: Math.round((performance.now() - started) * 10) / 10,
       ended: this.ended,

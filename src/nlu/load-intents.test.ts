@@ -74,14 +74,18 @@ describe("loading intent files", () => {
     expect(() => loadGrammar(dir, "en")).toThrow(/expansion rule cycle/);
   });
 
-  it("takes a response named after an intent when it uses that intent's slots, and names the line of one that does not", () => {
-    const responses = (text: string) => `language: en\nresponses:\n  cannot_do: "Sorry."\n  AddToCart: "${text}"\n`;
-    const fine = loadGrammar(intentsDir({ "AddToCart.yaml": ADD, "responses.yaml": responses("{quantity} {size} {product:acc}, done.") }), "en");
-    expect(fine.responses.AddToCart).toEqual(["{quantity} {size} {product:acc}, done."]);
-    expect(() => loadGrammar(intentsDir({ "AddToCart.yaml": ADD, "responses.yaml": responses("{quantity} {colour} {product}") }), "en"))
-      .toThrow(/responses\.yaml:4: response 'AddToCart' uses \{colour\}, which intent AddToCart has no slot for \(its slots: \{quantity\}, \{size\}, \{product\}\)/);
-    expect(() => loadGrammar(intentsDir({ "AddToCart.yaml": ADD, "responses.yaml": responses("{quantity {product}") }), "en"))
-      .toThrow(/responses\.yaml:4: response 'AddToCart' has a brace that is not a \{slot\}/);
+  it("takes a response named after a domain's intent when it uses that intent's slots, and names the line of one that does not", () => {
+    const ORDER = `language: en\nintents:\n  OrderDrink:\n    data:\n      - sentences:\n          - "[a] [{quantity}] [{size}] {product} please"\n`;
+    const responses = (key: string, text: string) => `language: en\nresponses:\n  cannot_do: "Sorry."\n  ${key}: "${text}"\n`;
+    const fine = loadGrammar(intentsDir({ "OrderDrink.yaml": ORDER, "responses.yaml": responses("OrderDrink", "{quantity} {size} {product:acc}, done.") }), "en");
+    expect(fine.responses.OrderDrink).toEqual(["{quantity} {size} {product:acc}, done."]);
+    expect(() => loadGrammar(intentsDir({ "OrderDrink.yaml": ORDER, "responses.yaml": responses("OrderDrink", "{quantity} {colour} {product}") }), "en"))
+      .toThrow(/responses\.yaml:4: response 'OrderDrink' uses \{colour\}, which intent OrderDrink has no slot for \(its slots: \{quantity\}, \{size\}, \{product\}\)/);
+    expect(() => loadGrammar(intentsDir({ "OrderDrink.yaml": ORDER, "responses.yaml": responses("OrderDrink", "{quantity {product}") }), "en"))
+      .toThrow(/responses\.yaml:4: response 'OrderDrink' has a brace that is not a \{slot\}/);
+    // talkcart answers AddToCart itself: a response of that name would never be said.
+    expect(() => loadGrammar(intentsDir({ "AddToCart.yaml": ADD, "responses.yaml": responses("AddToCart", "{product}, done.") }), "en"))
+      .toThrow(/responses\.yaml:4: response 'AddToCart' is named after an intent talkcart answers itself/);
   });
 
   it("says which folder is missing for an unknown locale", () => {

@@ -4,6 +4,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNo
 import { parseTemplate, references, TemplateSyntaxError, type TemplateNode } from "./template.js";
 import { tokenize } from "./text.js";
 import { intentResponseProblems } from "../voice/check-responses.js";
+import { OWN_INTENTS } from "../dialogue/own-intents.js";
 import type { Grammar, ListDef, Sentence, SlotValue, Slots } from "./grammar.js";
 
 /** A mistake in an intent file, reported as `file:line: what is wrong`. */
@@ -221,6 +222,7 @@ export function loadGrammar(intentsDir: string, locale: string): Grammar {
   // A response named after an intent is its reply, filled from its slots: it may use only those.
   for (const [key, line] of responseLines) {
     if (!grammar.intents.includes(key)) continue;
+    if (OWN_INTENTS.has(key)) throw new IntentFileError(shown(responsesPath), line, `response '${key}' is named after an intent talkcart answers itself, so it would never be said: give your intent a name of its own`);
     const slots = slotsOf(grammar, key);
     const [problem] = grammar.responses[key].flatMap((text) => intentResponseProblems(key, text, slots));
     if (problem) throw new IntentFileError(shown(responsesPath), line, problem);

@@ -9,6 +9,5 @@ import type { HeardTurn } from "./streaming-turns.js";
 export async function answer(session: Session, heard: Exclude<HeardTurn, { type: "end" }>): Promise<TurnTrace> {
   if (heard.type === "no-input") return session.noInput();
   if (heard.type === "failed") return session.unrecognized();
-  const trace = await session.hear(heard.alternatives);
-  return heard.recoveredFrom ? { ...trace, reply: `${session.say("speech_offline")} ${trace.reply}` } : trace;
+  return session.hear(heard.alternatives, heard.recoveredFrom ? "speech_offline" : undefined);
 }

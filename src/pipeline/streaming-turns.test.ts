@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { arraySource } from "../audio/sources.js";
 import { concat, espeakPcm, silence } from "../audio/testing.js";
 import type { Pcm } from "../audio/types.js";
-import type { Hypothesis, Recognizer, Utterance } from "../speech/types.js";
+import { SpeechServiceError, type Hypothesis, type Recognizer, type Utterance } from "../speech/types.js";
 import { StreamingTurns } from "./streaming-turns.js";
 import { pocketsphinxTestSkip } from "../speech/recognizer-contract.js";
 import { createWakeWordSpotter } from "../speech/wake-word.js";
@@ -65,6 +65,22 @@ describe("streaming turns", () => {
     await turns.next({ context: { expect: ["ProvidePin"] } });
     expect(partials).toEqual([["add", false], ["four three", false]]);
     await turns.close();
+  });
+
+  it("a speech service's failure is a failed turn (and the next one is heard); any other error is a bug and propagates", async () => {
+    const failing = (error: Error): Recognizer => ({
+      name: "failing", locale: "en", close: async () => {},
+      begin: () => ({ write: () => {}, partial: () => "", end: async () => { throw error; } }),
+    });
+    const said = await espeakPcm("add two packs of coffee");
+    const audio = () => arraySource(concat(silence(300), said, silence(1200), said, silence(1200)));
+    const service = new StreamingTurns(audio(), failing(new SpeechServiceError("Azure Speech: lost the connection")));
+    expect(await service.next()).toMatchObject({ type: "failed", error: { message: "Azure Speech: lost the connection" } });
+    expect((await service.next()).type).toBe("failed");
+    expect((await service.next()).type).toBe("end");
+    const bug = new StreamingTurns(audio(), failing(new TypeError("cannot read properties of undefined")));
+    await expect(bug.next()).rejects.toThrow(TypeError);
+    await bug.close();
   });
 
   it("reports no-input when nobody speaks", async () => {

@@ -1,6 +1,6 @@
 import { Listener, type EndpointerOptions, type ListenResult } from "../audio/endpointer.js";
 import { SAMPLE_RATE, type AudioSource, type Pcm } from "../audio/types.js";
-import type { Hypothesis, RecognitionContext, Recognizer, Utterance } from "../speech/types.js";
+import { SpeechServiceError, type Hypothesis, type RecognitionContext, type Recognizer, type Utterance } from "../speech/types.js";
 
 export interface TurnHooks {
   /** Input level of every chunk, 0..1 (RMS of full scale): the live level meter. */
@@ -113,8 +113,10 @@ export class StreamingTurns {
     try {
       alternatives = await utterance.end();
     } catch (e) {
-      // A turn the engine could not recognize is still a turn: the dialogue apologises and listens on.
-      return { type: "failed", error: e as Error, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs };
+      // A service that failed on this turn (Azure unreachable) leaves a turn all the same: the
+      // dialogue apologises and listens on. Anything else is a bug, and keeps its stack.
+      if (!(e instanceof SpeechServiceError)) throw e;
+      return { type: "failed", error: e, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs };
     }
     return { type: result.type, alternatives, pcm: result.pcm, startMs: result.startMs, endMs: result.endMs, recognizeMs: performance.now() - started, recoveredFrom: utterance.recoveredFrom };
   }

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { concat, espeakPcm, silence } from "../audio/testing.js";
 import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
 import type { TurnTrace } from "../dialogue/session.js";
-import type { Hypothesis, Recognizer } from "../speech/types.js";
+import { SpeechServiceError, type Hypothesis, type Recognizer } from "../speech/types.js";
 import type { Playback, PlaybackOutcome } from "../voice/playback.js";
 import { cleanupShops, freshDemoShop, sessionFor } from "../../tests/helpers/demo-shop.js";
 import { runVoiceLoop } from "./voice-loop.js";
@@ -223,7 +223,7 @@ describe("voice loop", () => {
       begin: () => ({
         write: () => {}, partial: () => "",
         end: async (): Promise<Hypothesis[]> => {
-          if (++r.calls <= failures) throw new Error("Azure Speech: lost the connection");
+          if (++r.calls <= failures) throw new SpeechServiceError("Azure Speech: lost the connection");
           return [{ text: "add two packs of coffee", confidence: 1 }];
         },
       }),

@@ -65,6 +65,27 @@ async function firstStarting(order: EngineName[], domain: RecognitionDomain, set
   return { recognizer: null, skipped };
 }
 
+/** No engine starts: each one's reason in full (for an error line), or in brief (for typed mode's one line). */
+export class NoSpeechEngine extends RecognizerUnavailable {
+  constructor(readonly reasons: string[]) {
+    super("speech", `no speech engine is available: ${reasons.join("; ")}`);
+  }
+
+  /** "no speech engine is available (vosk: no Vosk model for 'en'; ...)": for typed mode's one line. */
+  get brief(): string {
+    return `no speech engine is available (${this.briefReasons})`;
+  }
+
+  /** "vosk: no Vosk model for 'en'; ...": each engine's problem without its instructions (doctor has them). */
+  get briefReasons(): string {
+    const brief = (reason: string) => {
+      const [engine, ...problem] = reason.split(": ");
+      return `${engine}: ${problem.join(": ").split(/ — |: (?=[a-z])/)[0]}`;
+    };
+    return this.reasons.map(brief).join("; ");
+  }
+}
+
 const OFFLINE: EngineName[] = ["pocketsphinx", "vosk"];
 
 /**
@@ -73,5 +94,9 @@ const OFFLINE: EngineName[] = ["pocketsphinx", "vosk"];
  */
 export function withOfflineStandIn(recognizer: Recognizer, domain: RecognitionDomain, settings: EngineSettings = {}, options: FallbackOptions = {}): Recognizer {
   if (OFFLINE.includes(recognizer.name as EngineName)) return recognizer;
-  return new FallbackRecognizer(recognizer, async () => (await firstStarting(OFFLINE, domain, settings)).recognizer, options);
+  return new FallbackRecognizer(recognizer, async () => {
+    const { recognizer: offline, skipped } = await firstStarting(OFFLINE, domain, settings);
+    if (!offline) throw new NoSpeechEngine(skipped);
+    return offline;
+  }, options);
 }

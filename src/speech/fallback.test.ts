@@ -85,4 +85,19 @@ describe("FallbackRecognizer", () => {
     await r.close();
     expect([primary.closed, backup.closed]).toEqual([true, true]);
   });
+
+  it("names the engine that takes the next utterance, and says why no backup could be opened", async () => {
+    let now = 0;
+    const r = new FallbackRecognizer(countingRecognizer("cloud", () => new Error("down")), async () => countingRecognizer("offline"), { retryAfterMs: 1000, now: () => now });
+    expect(r.name).toBe("cloud");
+    await say(r, 1);
+    expect(r.name).toBe("offline");
+    now = 1000;
+    expect(r.name).toBe("cloud");
+    const why: string[] = [];
+    const alone = new FallbackRecognizer(countingRecognizer("cloud", () => new Error("down")), async () => { throw new Error("pocketsphinx: acoustic model directory not found"); }, { onNoBackup: (e) => why.push(e.message) });
+    await expect(say(alone, 1)).rejects.toThrow("down");
+    await expect(say(alone, 1)).rejects.toThrow("down");
+    expect(why).toEqual(["pocketsphinx: acoustic model directory not found"]); // tried once, not on every turn
+  });
 });

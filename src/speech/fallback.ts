@@ -9,6 +9,8 @@ export interface FallbackOptions {
   retryAfterMs?: number;
   /** Each time the primary fails and the backup takes over (for a log line). */
   onFallback?: (error: Error, backup: Recognizer) => void;
+  /** The backup could not be opened (why no offline engine took over: what to install). */
+  onNoBackup?: (error: Error) => void;
   now?: () => number;
 }
 
@@ -31,8 +33,14 @@ export class FallbackRecognizer implements Recognizer {
     this.now = options.now ?? (() => performance.now());
   }
 
+  /** The engine that takes the next utterance: the backup while it stands in, else the primary. */
+  private get active(): Recognizer {
+    if (this.standIn && this.now() - this.standIn.since >= (this.options.retryAfterMs ?? STAND_IN_MS)) this.standIn = null;
+    return this.standIn?.recognizer ?? this.primary;
+  }
+
   get name(): string {
-    return this.primary.name;
+    return this.active.name;
   }
 
   get locale(): string {
@@ -40,10 +48,9 @@ export class FallbackRecognizer implements Recognizer {
   }
 
   begin(context?: RecognitionContext): Utterance {
-    if (this.standIn && this.now() - this.standIn.since < (this.options.retryAfterMs ?? STAND_IN_MS)) return this.standIn.recognizer.begin(context);
-    this.standIn = null;
+    if (this.active !== this.primary) return this.active.begin(context);
     return new GuardedUtterance(this.primary.begin(context), async (error, audio) => {
-      this.opening ??= this.openBackup().catch(() => null);
+      this.opening ??= this.openBackup().catch((e: Error) => (this.options.onNoBackup?.(e), null));
       const backup = await this.opening;
       if (!backup) return null;
       this.standIn = { recognizer: backup, since: this.now() };
@@ -55,7 +62,7 @@ export class FallbackRecognizer implements Recognizer {
   }
 
   complete(text: string): boolean {
-    return (this.standIn?.recognizer ?? this.primary).complete?.(text) ?? false;
+    return this.active.complete?.(text) ?? false;
   }
 
   async close(): Promise<void> {

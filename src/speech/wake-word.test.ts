@@ -69,7 +69,7 @@ describe.skipIf(!!skip)(`wake word (pocketsphinx keyword spotting)${skip ? ` (sk
         if ([...feed(s, pcm), ...feed(s, quiet(0.5))].length > 0) alarms.push(f);
       }
     } finally {
-      void s.close();
+      await s.close();
     }
     console.log(`wake word: ${alarms.length} false alarms in ${audio.toFixed(0)} s of real speech, RTF ${((performance.now() - started) / 1000 / audio).toFixed(3)}`);
     expect(alarms).toEqual([]);
@@ -98,7 +98,7 @@ describe.skipIf(!!skip)(`wake word false alarms on audio held out from its tunin
         if ([...feed(s, pcm), ...feed(s, quiet(0.5))].length > 0) alarms.push(`${f.path}: ${f.text}`);
       }
     } finally {
-      void s.close();
+      await s.close();
     }
     console.log(`wake word: ${alarms.length} false alarms in ${(audio / 60).toFixed(1)} min of held-out fixtures: ${alarms.join("; ")}`);
     expect(audio / 60).toBeGreaterThan(8);

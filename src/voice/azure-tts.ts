@@ -13,8 +13,6 @@ import { AzureSpeechError, azureLanguage, azureSpeechSettings, cancellationError
 export { AzureSpeechError } from "../speech/azure-service.js";
 export { SynthesizerUnavailable } from "./synthesizer.js";
 
-/** A synthesizer that cannot start (missing key or region): one line saying what to set. */
-
 export const AZURE_VOICES: Record<string, string> = {
   "en-US": "en-US-JennyNeural",
   "de-DE": "de-DE-KatjaNeural",
@@ -39,6 +37,7 @@ export class AzureSynthesizer implements Synthesizer {
   private readonly settings: AzureSpeechSettings;
   private readonly voices: Record<string, string>;
   private current?: sdk.SpeechSynthesizer;
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(private readonly options: AzureSynthesizerOptions = {}) {
     const settings = azureSpeechSettings(options.env ?? process.env);
@@ -84,7 +83,7 @@ export class AzureSynthesizer implements Synthesizer {
     } catch (e) {
       // A failed SDK synthesizer may be stuck mid-turn: start afresh next time.
       if (this.current === synthesizer) this.current = undefined;
-      void this.closeSynthesizer(synthesizer);
+      this.closeInBackground(synthesizer);
       throw e;
     }
   }
@@ -93,6 +92,13 @@ export class AzureSynthesizer implements Synthesizer {
     const s = this.current;
     this.current = undefined;
     if (s) await this.closeSynthesizer(s);
+    await Promise.all(this.closing); // a failed one's socket too, or the process outlives the command
+  }
+
+  /** Closes a failed synthesizer without holding up the reply; close() waits for it. */
+  private closeInBackground(s: sdk.SpeechSynthesizer) {
+    const done = this.closeSynthesizer(s).finally(() => this.closing.delete(done));
+    this.closing.add(done);
   }
 
   private makeSynthesizer(): sdk.SpeechSynthesizer {
