@@ -184,6 +184,7 @@ async function livePacedLatency(recognizer: Recognizer, template: string, matche
   const dir = mkdtempSync(join(tmpdir(), "talkcart-bench-live-"));
   copyFileSync(template, join(dir, "shop.sqlite"));
   const shop = await SqlShop.open(await openSqlite(join(dir, "shop.sqlite")));
+  const toTranscript: number[] = [];
   const toReply: number[] = [];
   try {
     for (const path of paths) {
@@ -191,10 +192,13 @@ async function livePacedLatency(recognizer: Recognizer, template: string, matche
       const listening = new StreamingTurns(wavFileSource(path, { paced: true }), recognizer);
       const started = performance.now();
       const heard = await listening.next({ context: session.expecting });
+      const transcribed = performance.now();
       await listening.close();
       if (heard.type === "utterance") {
         await session.hear(heard.alternatives);
-        toReply.push(performance.now() - started - heard.endMs); // paced: wall time = audio time
+        // paced: wall time = audio time, so end of speech is at started + endMs
+        toTranscript.push(transcribed - started - heard.endMs);
+        toReply.push(performance.now() - started - heard.endMs);
       }
       session.stop();
     }
@@ -202,7 +206,7 @@ async function livePacedLatency(recognizer: Recognizer, template: string, matche
     await shop.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  report(`${label}: end of speech -> reply p50/p95`, `${percentile(toReply, 50).toFixed(0)} / ${percentile(toReply, 95).toFixed(0)} ms  (${toReply.length} turns at the pace of speech, from the VAD's last speech frame: the trailing silence waited for is included)`);
+  report(`${label}: end of speech -> final transcript -> reply p50/p95`, `${percentile(toTranscript, 50).toFixed(0)} / ${percentile(toTranscript, 95).toFixed(0)} ms -> ${percentile(toReply, 50).toFixed(0)} / ${percentile(toReply, 95).toFixed(0)} ms  (${toReply.length} turns at the pace of speech, from the VAD's last speech frame: the trailing silence waited for is included)`);
 }
 
 async function conversationFigures(recognizer: Recognizer, template: string, matcher: IntentMatcher, snr: number | null, label: string) {
