@@ -5,10 +5,11 @@ import { readConversation } from "../fixtures/conversations.js";
 import { loadIntents, openAssistant, openShop, type Assistant } from "../assistant.js";
 import { ConfigError, type Config } from "../config.js";
 import { arraySource, pcmStreamSource, wavFileSource } from "../audio/sources.js";
-import { ENDPOINTER_DEFAULTS } from "../audio/endpointer.js";
+import { ENDPOINTER_DEFAULTS, type EndpointerOptions } from "../audio/endpointer.js";
 import { AudioError, type AudioSource, type Pcm } from "../audio/types.js";
 import { redactPin } from "../dialogue/redact.js";
 import { IntentMatcher } from "../nlu/matcher.js";
+import type { Grammar } from "../nlu/grammar.js";
 import { chooseHypothesis } from "../nlu/choose-hypothesis.js";
 import { catalogPhrasesOf } from "../speech/catalog-phrases.js";
 import { createRecognizer, domainFor, engineNamed, ENGINES, firstAvailableRecognizer, NoSpeechEngine, withOfflineStandIn, type EngineName } from "../speech/engines.js";
@@ -21,7 +22,7 @@ import { chosenVoice, openSynthesizer, voiceNamed, VOICES, type ClosableSynthesi
 import { playPcm } from "../voice/playback.js";
 import { microphoneSource, probeMicrophone } from "../audio/microphone.js";
 import { enrolledModel } from "../speech/speaker-adaptation.js";
-import { runVoiceLoop, type Trigger } from "../pipeline/voice-loop.js";
+import { runVoiceLoop, type Trigger, type VoiceLoopOptions } from "../pipeline/voice-loop.js";
 import { answer } from "../pipeline/answer.js";
 import { STAND_IN_MS } from "../speech/fallback.js";
 import type { Session } from "../dialogue/session.js";
@@ -173,6 +174,69 @@ function trailingSilence(value: string | undefined): number | undefined {
   return ms;
 }
 
+interface ListenOptions { stt?: string; tts?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean; meter?: boolean; stdin?: boolean; trailingSilence?: string }
+
+/**
+ * listen's options, checked before anything starts: a misspelt engine or voice is a mistake to fix,
+ * not a reason for typed mode (an engine that cannot start is). Returns the endpointer settings.
+ */
+function checkListenOptions(o: ListenOptions): EndpointerOptions {
+  const named = o.stt ?? process.env.TALKCART_STT;
+  if (named) {
+    try {
+      engineNamed(named);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
+  voiceNamed(chosenVoice(o.tts));
+  // With --stdin the audio comes down a pipe (`arecord ... | talkcart listen --stdin`): no device to probe, and no keyboard.
+  if (o.stdin && o.ptt) throw new ConfigError("--ptt needs Enter on stdin, which --stdin gives to the audio: use --wake WORD or neither");
+  return { trailingSilenceMs: trailingSilence(o.trailingSilence) };
+}
+
+/** The wake word's spotter, or null for push-to-talk when it cannot be spotted and a keyboard is there. */
+function openWakeWord(o: ListenOptions): WakeWordSpotter | null {
+  if (!o.wake) return null;
+  try {
+    return createWakeWordSpotter({ word: o.wake });
+  } catch (e) {
+    if (!(e instanceof RecognizerUnavailable)) throw e;
+    // Without a keyboard (a device started by systemd) push-to-talk would wait for ever: fail, and be restarted.
+    if (o.stdin || !process.stdin.isTTY) throw new ConfigError(`no wake word: ${e.message}; and no keyboard for push-to-talk (stdin is no terminal)`);
+    console.log(`(no wake word: ${e.message}; using push-to-talk)`);
+    return null;
+  }
+}
+
+/** Push-to-talk: each call resolves when Enter is pressed; once stdin has ended no key can come, so listening stops. */
+function keyPresses(stop: AbortController): () => Promise<void> {
+  return () => new Promise<void>((resolve) => {
+    // Paused between presses: what is typed meanwhile waits in the buffer (for typed mode, if the microphone dies).
+    const done = () => { process.stdin.off("data", done).off("end", ended).pause(); resolve(); };
+    const ended = () => { console.log("\n(no more key presses: stdin ended)"); stop.abort(); done(); };
+    if (process.stdin.readableEnded) return ended();
+    process.stderr.write("\n[press Enter and speak]");
+    process.stdin.once("data", done).once("end", ended).resume();
+  });
+}
+
+/**
+ * The level meter, the partial transcript and "[listening]": they redraw a line for every chunk of
+ * audio, so they are for a terminal, not for a log (journald under systemd). Partials are redacted as
+ * the turn log is: the screen must not show a PIN as it is spoken.
+ */
+function terminalHooks(live: boolean, grammar: Grammar): VoiceLoopOptions["hooks"] {
+  if (!live) return {};
+  const ui = process.stderr;
+  const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
+  return {
+    onListening: () => ui.write("\n[listening] "),
+    onLevel: (level) => ui.write(`\r[${meter(level)}] `),
+    onPartial: (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, grammar, secret)}   `),
+  };
+}
+
 const INSTALL_AN_ENGINE = "install pocketsphinx (`sudo apt-get install pocketsphinx pocketsphinx-en-us`), add a Vosk model (`talkcart models`) or set AZURE_SPEECH_KEY and AZURE_SPEECH_REGION; `talkcart doctor` shows what is missing";
 
 export function registerVoiceCommands(program: Command, helpers: {
@@ -193,21 +257,9 @@ export function registerVoiceCommands(program: Command, helpers: {
     return { ok: true };
   }
 
-  async function listen(cmd: Command, o: { stt?: string; tts?: string; device?: string; wake?: string; ptt?: boolean; speak?: boolean; bargeIn?: boolean; denoise?: boolean; meter?: boolean; stdin?: boolean; trailingSilence?: string }) {
+  async function listen(cmd: Command, o: ListenOptions) {
     const cfg = config(cmd);
-    // A misspelt engine is a mistake to fix, not a reason for typed mode (an engine that cannot start is).
-    const named = o.stt ?? process.env.TALKCART_STT;
-    if (named) {
-      try {
-        engineNamed(named);
-      } catch (e) {
-        throw new ConfigError((e as Error).message);
-      }
-    }
-    voiceNamed(chosenVoice(o.tts));
-    const endpointer = { trailingSilenceMs: trailingSilence(o.trailingSilence) };
-    // With --stdin the audio comes down a pipe (`arecord ... | talkcart listen --stdin`): no device to probe, and no keyboard.
-    if (o.stdin && o.ptt) throw new ConfigError("--ptt needs Enter on stdin, which --stdin gives to the audio: use --wake WORD or neither");
+    const endpointer = checkListenOptions(o);
     const ready = o.stdin ? { ok: true as const } : await voiceReadiness(cfg, o.device);
     if (!ready.ok) return helpers.chat(cmd, ready.why);
     const assistant = await openAssistant(cfg);
@@ -227,35 +279,13 @@ export function registerVoiceCommands(program: Command, helpers: {
     // Everything from here on is closed by the finally below, whichever way listening ends.
     try {
       const ui = process.stderr;
-      const live = o.meter ?? ui.isTTY;
-      const meter = (level: number) => "#".repeat(Math.min(20, Math.round(Math.sqrt(level) * 40))).padEnd(20, ".");
-      if (o.wake) {
-        try {
-          spotter = createWakeWordSpotter({ word: o.wake });
-        } catch (e) {
-          if (!(e instanceof RecognizerUnavailable)) throw e;
-          // Without a keyboard (a device started by systemd) push-to-talk would wait for ever: fail, and be restarted.
-          if (o.stdin || !process.stdin.isTTY) {
-            throw new ConfigError(`no wake word: ${e.message}; and no keyboard for push-to-talk (stdin is no terminal)`);
-          }
-          console.log(`(no wake word: ${e.message}; using push-to-talk)`);
-        }
-      }
+      spotter = openWakeWord(o);
       const stop = new AbortController();
       process.once("SIGINT", () => stop.abort());
-      // Enter opens a turn; once stdin has ended no key can be pressed again, so listening ends.
-      const pressed = () => new Promise<void>((resolve) => {
-        // Paused between presses: what is typed meanwhile waits in the buffer (for typed mode, if the microphone dies).
-        const done = () => { process.stdin.off("data", done).off("end", ended).pause(); resolve(); };
-        const ended = () => { console.log("\n(no more key presses: stdin ended)"); stop.abort(); done(); };
-        if (process.stdin.readableEnded) return ended();
-        ui.write("\n[press Enter and speak]");
-        process.stdin.once("data", done).once("end", ended).resume();
-      });
       const wake = spotter;
       const trigger: Trigger = wake
         ? { kind: "wake", spot: (chunk) => wake.write(chunk).length > 0, onWake: () => ui.write(`\n[${wake.word}]`) }
-        : !o.stdin && (o.wake || o.ptt || process.stdin.isTTY) ? { kind: "ptt", pressed } : { kind: "always" };
+        : !o.stdin && (o.wake || o.ptt || process.stdin.isTTY) ? { kind: "ptt", pressed: keyPresses(stop) } : { kind: "always" };
       const voiceFailed = (e: Error) => console.error(`(${e.message}; espeak-ng speaks for the next ${STAND_IN_MS / 60_000} minutes)`);
       if (o.speak !== false) voice = await openSynthesizer(chosenVoice(o.tts), voiceFailed);
       const how = wake ? ` Say "${wake.word}" before a request.` : "";
@@ -275,11 +305,7 @@ export function registerVoiceCommands(program: Command, helpers: {
           synthesizer: voice,
           play: o.speak === false ? undefined : (pcm) => playPcm(pcm, { device: o.device }),
           hooks: {
-            onListening: live ? () => ui.write("\n[listening] ") : undefined,
-            // The meter redraws its line for every chunk of audio: for a terminal, not for a log (journald under systemd).
-            onLevel: live ? (level) => ui.write(`\r[${meter(level)}] `) : undefined,
-            // Redacted as the turn log is: the terminal (and the journal, under systemd) must not show a PIN as it is spoken.
-            onPartial: live ? (text, secret) => ui.write(`\r[${"~".repeat(20)}] ${redactPin(text, assistant.matcher().grammar, secret)}   `) : undefined,
+            ...terminalHooks(o.meter ?? ui.isTTY, assistant.matcher().grammar),
             onTurn: (t) => console.log(`\nyou> ${t.input || "(silence)"}\ntalkcart> ${t.reply}`),
             onSpeakError: (message) => console.error(`(not spoken: ${message})`),
             onRecognizerError: (message) => console.error(`(not recognized: ${message})`),
