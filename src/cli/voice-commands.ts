@@ -182,13 +182,7 @@ interface ListenOptions { stt?: string; tts?: string; device?: string; wake?: st
  */
 function checkListenOptions(o: ListenOptions): EndpointerOptions {
   const named = o.stt ?? process.env.TALKCART_STT;
-  if (named) {
-    try {
-      engineNamed(named);
-    } catch (e) {
-      throw new ConfigError((e as Error).message);
-    }
-  }
+  if (named) engineNamed(named);
   voiceNamed(chosenVoice(o.tts));
   // With --stdin the audio comes down a pipe (`arecord ... | talkcart listen --stdin`): no device to probe, and no keyboard.
   if (o.stdin && o.ptt) throw new ConfigError("--ptt needs Enter on stdin, which --stdin gives to the audio: use --wake WORD or neither");

@@ -2,6 +2,7 @@ import { answerSets, exclusiveAnswerSets } from "../dialogue/answers.js";
 import type { Grammar } from "../nlu/grammar.js";
 import { RecognizerUnavailable, type RecognitionDomain, type Recognizer } from "./types.js";
 import { FallbackRecognizer, type FallbackOptions } from "./fallback.js";
+import { ConfigError } from "../config.js";
 
 export const ENGINES = ["pocketsphinx", "vosk", "azure"] as const;
 export type EngineName = (typeof ENGINES)[number];
@@ -33,9 +34,12 @@ export function domainFor(grammar: Grammar, catalogPhrases: string[] = []): Reco
   return { locale: grammar.locale, grammar, catalogPhrases, contexts: answerSets(), exclusiveContexts: exclusiveAnswerSets() };
 }
 
-/** The engine of that name; a name that is no engine at all throws, naming the engines there are. */
+/**
+ * The engine of that name. A name that is no engine at all is a mistake in the settings (ConfigError,
+ * naming the engines there are), not an engine that cannot start: nothing falls back over a typo.
+ */
 export function engineNamed(name: string): EngineName {
-  if (!ENGINES.includes(name as EngineName)) throw new RecognizerUnavailable(name, `unknown engine: use one of ${ENGINES.join(", ")}`);
+  if (!ENGINES.includes(name as EngineName)) throw new ConfigError(`${name}: unknown engine: use one of ${ENGINES.join(", ")}`);
   return name as EngineName;
 }
 
