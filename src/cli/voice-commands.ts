@@ -189,6 +189,9 @@ function checkListenOptions(o: ListenOptions): EndpointerOptions {
   return { trailingSilenceMs: trailingSilence(o.trailingSilence) };
 }
 
+/** Someone at a keyboard: stdin is a terminal, not audio (--stdin) and not a device started by systemd. */
+const atKeyboard = (o: ListenOptions) => !o.stdin && process.stdin.isTTY;
+
 /** The wake word's spotter, or null for push-to-talk when it cannot be spotted and a keyboard is there. */
 function openWakeWord(o: ListenOptions): WakeWordSpotter | null {
   if (!o.wake) return null;
@@ -197,7 +200,7 @@ function openWakeWord(o: ListenOptions): WakeWordSpotter | null {
   } catch (e) {
     if (!(e instanceof RecognizerUnavailable)) throw e;
     // Without a keyboard (a device started by systemd) push-to-talk would wait for ever: fail, and be restarted.
-    if (o.stdin || !process.stdin.isTTY) throw new ConfigError(`no wake word: ${e.message}; and no keyboard for push-to-talk (stdin is no terminal)`);
+    if (!atKeyboard(o)) throw new ConfigError(`no wake word: ${e.message}; and no keyboard for push-to-talk (stdin is no terminal)`);
     console.log(`(no wake word: ${e.message}; using push-to-talk)`);
     return null;
   }
@@ -279,7 +282,7 @@ export function registerVoiceCommands(program: Command, helpers: {
       const wake = spotter;
       const trigger: Trigger = wake
         ? { kind: "wake", spot: (chunk) => wake.write(chunk).length > 0, onWake: () => ui.write(`\n[${wake.word}]`) }
-        : !o.stdin && (o.wake || o.ptt || process.stdin.isTTY) ? { kind: "ptt", pressed: keyPresses(stop) } : { kind: "always" };
+        : atKeyboard(o) || (!o.stdin && (o.wake || o.ptt)) ? { kind: "ptt", pressed: keyPresses(stop) } : { kind: "always" };
       const voiceFailed = (e: Error) => console.error(`(${e.message}; espeak-ng speaks for the next ${STAND_IN_MS / 60_000} minutes)`);
       if (o.speak !== false) voice = await openSynthesizer(chosenVoice(o.tts), voiceFailed);
       const how = wake ? ` Say "${wake.word}" before a request.` : "";
@@ -308,7 +311,7 @@ export function registerVoiceCommands(program: Command, helpers: {
       } catch (e) {
         // The microphone failed mid-session (unplugged, taken by another program): someone at a keyboard
         // carries on typing, with the same cart; a device without one (systemd) exits 1 and is restarted.
-        if (!(e instanceof AudioError) || o.stdin || !process.stdin.isTTY) throw e;
+        if (!(e instanceof AudioError) || !atKeyboard(o)) throw e;
         captureLost = e.message;
       }
     } finally {
